@@ -1,0 +1,19 @@
+// Package pdf reads the structure of PDF files and appends incremental updates to them.
+//
+// It is the ground the PAdES signer and verifier stand on: it parses headers, cross-reference
+// tables and streams, object streams, hybrid files and the /Prev chain of incremental updates; it
+// reports every revision with the exact byte offset at which it ends, resolves objects as of any
+// revision, gives the byte span of every indirect object and of every string token read from the
+// file (a signature's /Contents), and walks the page tree and the AcroForm fields. The writer
+// appends a new revision (objects, a cross-reference section of the file's own kind, a trailer)
+// after the original bytes and reports where placeholders such as /Contents and /ByteRange landed,
+// so that a signer can patch them in place.
+//
+// The input is untrusted. The package reads through an io.ReaderAt and never loads a whole file
+// into memory; every recursion, decoded stream size, cross-reference chain and object-stream
+// nesting is bounded by Options, and malformed input yields a *SyntaxError, never a panic.
+//
+// It must not: decrypt (encrypted files are reported, not read), render, interpret content
+// streams, rewrite or reorder the original bytes, or decide whether a change is permitted — that
+// judgement belongs to signing/pades.
+package pdf
