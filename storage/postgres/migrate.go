@@ -1,0 +1,130 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLock is the pg_advisory_xact_lock key every docgate replica takes
+// before migrating ("docgate" in ASCII). It is fixed so that replicas of any
+// version agree on it.
+const migrationLock int64 = 0x646f6367617465
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+	sum     string
+}
+
+// migrations returns the embedded migrations in version order. A file's name
+// is NNNN_description.sql; a merged file is never edited, later changes come
+// as new numbers.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
+		}
+		b, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(b)
+		ms = append(ms, migration{version: v, name: base, sql: string(b), sum: hex.EncodeToString(sum[:])})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies pending migrations in one transaction that first takes the
+// advisory lock: a replica starting beside another waits for it, then finds
+// the migrations recorded and applies nothing. A failing migration leaves the
+// schema as it was.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("take migration lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    integer PRIMARY KEY,
+			name       text NOT NULL,
+			sha256     text NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		applied, err := appliedMigrations(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if sum, ok := applied[m.version]; ok {
+				// A different digest means this database was built from
+				// other SQL than this binary holds.
+				if sum != m.sum {
+					return fmt.Errorf("migration %s was changed after it was applied to this database", m.name)
+				}
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)`,
+				m.version, m.name, m.sum); err != nil {
+				return fmt.Errorf("record migration %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", translate(err))
+	}
+	return nil
+}
+
+func appliedMigrations(ctx context.Context, tx pgx.Tx) (map[int]string, error) {
+	rows, err := tx.Query(ctx, `SELECT version, sha256 FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	applied := map[int]string{}
+	var v int
+	var sum string
+	_, err = pgx.ForEachRow(rows, []any{&v, &sum}, func() error {
+		applied[v] = sum
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	return applied, nil
+}
