@@ -1,0 +1,256 @@
+package auditlog
+
+import (
+	"context"
+	"fmt"
+
+	"docgate/gateway"
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// maxBatch bounds one Append so that a single call cannot hold the log's
+// append lock for long or build an unbounded transaction.
+const maxBatch = 100_000
+
+// Log appends records to the tree kept in a Storage and serves signed
+// checkpoints and proofs. It holds no state of its own beyond its
+// dependencies, so any number of replicas can share one Storage.
+type Log struct {
+	store  Storage
+	signer note.Signer
+	rf     *compact.RangeFactory
+}
+
+// NewLog returns the log kept in store and signed by signer, whose key name
+// is the log's origin.
+func NewLog(store Storage, signer note.Signer) *Log {
+	return &Log{
+		store:  store,
+		signer: signer,
+		rf:     &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren},
+	}
+}
+
+// Origin is the first line of the log's checkpoints.
+func (l *Log) Origin() string { return l.signer.Name() }
+
+// Append adds one leaf per record, in order, and returns the index of the
+// first. Records are encoded and hashed before the append lock is taken;
+// inside it the call reads O(log n) nodes and writes about two per record.
+// EINVALID for a record that does not validate or too many records.
+func (l *Log) Append(ctx context.Context, records ...LeafRecord) (uint64, error) {
+	data := make([][]byte, len(records))
+	for i := range records {
+		d, err := records[i].MarshalBinary()
+		if err != nil {
+			return 0, fmt.Errorf("record %d: %w", i, err)
+		}
+		data[i] = d
+	}
+	return l.AppendData(ctx, data)
+}
+
+// AppendData appends leaves whose data is already canonically encoded (see
+// LeafRecord.MarshalBinary) and returns the index of the first. EINVALID.
+func (l *Log) AppendData(ctx context.Context, data [][]byte) (uint64, error) {
+	if len(data) == 0 {
+		return 0, gateway.Errorf(gateway.EINVALID, "nothing to append")
+	}
+	if len(data) > maxBatch {
+		return 0, gateway.Errorf(gateway.EINVALID, "%d leaves in one append, at most %d", len(data), maxBatch)
+	}
+	hashes := make([][]byte, len(data))
+	for i, d := range data {
+		hashes[i] = LeafHash(d)
+	}
+	var first uint64
+	err := l.store.Append(ctx, func(ctx context.Context, tx AppendTx) error {
+		size, err := tx.Size(ctx)
+		if err != nil {
+			return fmt.Errorf("read log size: %w", err)
+		}
+		r, err := l.rangeAt(ctx, tx.ReadNodes, size)
+		if err != nil {
+			return err
+		}
+		// Every node the append completes is reported once, leaves first;
+		// those are exactly the perfect subtrees Storage keeps.
+		nodes := make([]Node, 0, 2*len(hashes)+64)
+		visit := func(id compact.NodeID, h []byte) { nodes = append(nodes, Node{ID: id, Hash: h}) }
+		for _, h := range hashes {
+			if err := r.Append(h, visit); err != nil {
+				return fmt.Errorf("append leaf %d: %w", r.End(), err)
+			}
+		}
+		first = size
+		if err := tx.Write(ctx, size, data, nodes); err != nil {
+			return fmt.Errorf("write %d leaves at %d: %w", len(data), size, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append to audit log: %w", err)
+	}
+	return first, nil
+}
+
+// rangeAt loads the compact range [0, size): the roots of the perfect
+// subtrees that make up the tree, at most one per level.
+func (l *Log) rangeAt(ctx context.Context, read func(context.Context, []NodeID) ([][]byte, error), size uint64) (*compact.Range, error) {
+	ids := compact.RangeNodes(0, size, nil)
+	hashes, err := read(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read compact range of %d: %w", size, err)
+	}
+	r, err := l.rf.NewRange(0, size, hashes)
+	if err != nil {
+		return nil, fmt.Errorf("compact range of %d: %w", size, err)
+	}
+	return r, nil
+}
+
+// Size returns the number of leaves in the log. EUNAVAILABLE.
+func (l *Log) Size(ctx context.Context) (uint64, error) {
+	size, err := l.store.Size(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read log size: %w", err)
+	}
+	return size, nil
+}
+
+// checkSize fails with EINVALID when treeSize is beyond the log.
+func (l *Log) checkSize(ctx context.Context, treeSize uint64) error {
+	size, err := l.Size(ctx)
+	if err != nil {
+		return err
+	}
+	if treeSize > size {
+		return gateway.Errorf(gateway.EINVALID, "tree size %d is beyond the log's %d leaves", treeSize, size)
+	}
+	return nil
+}
+
+// Root returns the root hash of the tree of the first treeSize leaves, at
+// O(log n) node reads. EINVALID when treeSize is beyond the log.
+func (l *Log) Root(ctx context.Context, treeSize uint64) ([]byte, error) {
+	if err := l.checkSize(ctx, treeSize); err != nil {
+		return nil, err
+	}
+	return l.root(ctx, treeSize)
+}
+
+func (l *Log) root(ctx context.Context, size uint64) ([]byte, error) {
+	if size == 0 {
+		return rfc6962.DefaultHasher.EmptyRoot(), nil
+	}
+	r, err := l.rangeAt(ctx, l.store.ReadNodes, size)
+	if err != nil {
+		return nil, err
+	}
+	root, err := r.GetRootHash(nil)
+	if err != nil {
+		return nil, fmt.Errorf("root of %d: %w", size, err)
+	}
+	return root, nil
+}
+
+// Checkpoint signs and returns a checkpoint of the log at its current size.
+func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
+	size, err := l.Size(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.checkpointAt(ctx, size)
+}
+
+func (l *Log) checkpointAt(ctx context.Context, size uint64) ([]byte, error) {
+	root, err := l.root(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	return SignCheckpoint(Checkpoint{Origin: l.Origin(), Size: size, Root: root}, l.signer)
+}
+
+// InclusionProof returns the RFC 9162 inclusion proof of leaf index in the
+// tree of treeSize leaves, at O(log n) node reads in one round trip.
+// EINVALID when index >= treeSize or treeSize is beyond the log.
+func (l *Log) InclusionProof(ctx context.Context, index, treeSize uint64) ([][]byte, error) {
+	if index >= treeSize {
+		return nil, gateway.Errorf(gateway.EINVALID, "leaf index %d is not below tree size %d", index, treeSize)
+	}
+	if err := l.checkSize(ctx, treeSize); err != nil {
+		return nil, err
+	}
+	nodes, err := proof.Inclusion(index, treeSize)
+	if err != nil {
+		return nil, gateway.Errorf(gateway.EINVALID, "inclusion proof: %s", err)
+	}
+	return l.fetch(ctx, nodes)
+}
+
+// ConsistencyProof returns the RFC 9162 proof that the tree of from leaves
+// is a prefix of the tree of to leaves, at O(log n) node reads in one round
+// trip. EINVALID when from > to or to is beyond the log.
+func (l *Log) ConsistencyProof(ctx context.Context, from, to uint64) ([][]byte, error) {
+	if from > to {
+		return nil, gateway.Errorf(gateway.EINVALID, "consistency from %d to %d: a log never shrinks", from, to)
+	}
+	if err := l.checkSize(ctx, to); err != nil {
+		return nil, err
+	}
+	nodes, err := proof.Consistency(from, to)
+	if err != nil {
+		return nil, gateway.Errorf(gateway.EINVALID, "consistency proof: %s", err)
+	}
+	return l.fetch(ctx, nodes)
+}
+
+// fetch reads the stored nodes a proof needs and folds the ephemeral ones
+// (roots of incomplete subtrees on the right edge) into single hashes.
+func (l *Log) fetch(ctx context.Context, nodes proof.Nodes) ([][]byte, error) {
+	hashes, err := l.store.ReadNodes(ctx, nodes.IDs)
+	if err != nil {
+		return nil, fmt.Errorf("read proof nodes: %w", err)
+	}
+	p, err := nodes.Rehash(hashes, rfc6962.DefaultHasher.HashChildren)
+	if err != nil {
+		return nil, fmt.Errorf("rehash proof: %w", err)
+	}
+	return p, nil
+}
+
+// Leaf returns the encoded record of leaf index. EINVALID when there is no
+// such leaf.
+func (l *Log) Leaf(ctx context.Context, index uint64) ([]byte, error) {
+	leaves, err := l.store.ReadLeaves(ctx, index, index+1)
+	if err != nil {
+		return nil, fmt.Errorf("read leaf %d: %w", index, err)
+	}
+	return leaves[0], nil
+}
+
+// Prove returns a self-contained proof that leaf index is in the log: a
+// checkpoint signed now and the inclusion path to its root. Receipts carry
+// it so that an auditor can check them offline. EINVALID when there is no
+// such leaf.
+func (l *Log) Prove(ctx context.Context, index uint64) (*Proof, error) {
+	size, err := l.Size(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if index >= size {
+		return nil, gateway.Errorf(gateway.EINVALID, "leaf index %d is not below the log's %d leaves", index, size)
+	}
+	cp, err := l.checkpointAt(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	path, err := l.InclusionProof(ctx, index, size)
+	if err != nil {
+		return nil, err
+	}
+	return &Proof{Index: index, Path: path, Checkpoint: cp}, nil
+}
