@@ -1,0 +1,180 @@
+package devca
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+)
+
+// CRL returns a freshly signed CRL (DER) listing every revoked certificate.
+func (ca *CA) CRL() ([]byte, error) {
+	entries, err := ca.Entries()
+	if err != nil {
+		return nil, err
+	}
+	now := ca.now().UTC()
+	tmpl := &x509.RevocationList{
+		// A millisecond clock is monotonic enough for a development CA and
+		// needs no counter in the state.
+		Number:     big.NewInt(now.UnixMilli()),
+		ThisUpdate: now.Add(-time.Minute),
+		NextUpdate: now.Add(crlValidity),
+	}
+	for _, e := range entries {
+		if e.RevokedAt.IsZero() {
+			continue
+		}
+		serial, ok := new(big.Int).SetString(e.Serial, 16)
+		if !ok {
+			return nil, fmt.Errorf("CA index: bad serial %q", e.Serial)
+		}
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{
+			SerialNumber: serial, RevocationTime: e.RevokedAt, ReasonCode: e.Reason,
+		})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.root, ca.rootKey)
+	if err != nil {
+		return nil, fmt.Errorf("sign CRL: %w", err)
+	}
+	return der, nil
+}
+
+// OCSPResponse answers a DER OCSP request (RFC 6960), signed by the root
+// itself. A request about another issuer gets "unauthorized"; a serial this
+// CA never issued gets "unknown".
+func (ca *CA) OCSPResponse(reqDER []byte) ([]byte, error) {
+	req, err := ocsp.ParseRequest(reqDER)
+	if err != nil {
+		return ocsp.MalformedRequestErrorResponse, nil
+	}
+	if !ca.issuedBy(req) {
+		return ocsp.UnauthorizedErrorResponse, nil
+	}
+	entries, err := ca.Entries()
+	if err != nil {
+		return nil, err
+	}
+	now := ca.now().UTC().Truncate(time.Second)
+	tmpl := ocsp.Response{
+		Status:       ocsp.Unknown,
+		SerialNumber: req.SerialNumber,
+		IssuerHash:   req.HashAlgorithm,
+		ThisUpdate:   now,
+		NextUpdate:   now.Add(ocspValidity),
+	}
+	s := req.SerialNumber.Text(16)
+	for _, e := range entries {
+		if e.Serial != s {
+			continue
+		}
+		tmpl.Status = ocsp.Good
+		if !e.RevokedAt.IsZero() {
+			tmpl.Status, tmpl.RevokedAt, tmpl.RevocationReason = ocsp.Revoked, e.RevokedAt, e.Reason
+		}
+	}
+	der, err := ocsp.CreateResponse(ca.root, ca.root, tmpl, ca.rootKey)
+	if err != nil {
+		return nil, fmt.Errorf("sign OCSP response: %w", err)
+	}
+	return der, nil
+}
+
+// issuedBy reports whether the request's CertID names our root.
+func (ca *CA) issuedBy(req *ocsp.Request) bool {
+	if !req.HashAlgorithm.Available() {
+		return false
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(ca.root.RawSubjectPublicKeyInfo, &spki); err != nil {
+		return false
+	}
+	h := req.HashAlgorithm.New()
+	h.Write(spki.PublicKey.RightAlign())
+	keyHash := h.Sum(nil)
+	h = req.HashAlgorithm.New()
+	h.Write(ca.root.RawSubject)
+	nameHash := h.Sum(nil)
+	return bytes.Equal(keyHash, req.IssuerKeyHash) && bytes.Equal(nameHash, req.IssuerNameHash)
+}
+
+
+// maxOCSPRequest bounds a POSTed OCSP request; real ones are ~100 bytes.
+const maxOCSPRequest = 64 << 10
+
+// Handler serves the CA's public side: GET /pki/crl (DER CRL), POST
+// /pki/ocsp and GET /pki/ocsp/{base64 request} (RFC 6960, appendix A), and
+// GET /pki/ca.crt (the root, DER). `serve` mounts it at the root of its
+// router.
+func (ca *CA) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /pki/crl", func(w http.ResponseWriter, r *http.Request) {
+		der, err := ca.CRL()
+		if err != nil {
+			ca.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-crl")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(der)
+	})
+	mux.HandleFunc("GET /pki/ca.crt", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pkix-cert")
+		w.Write(ca.root.Raw)
+	})
+	mux.HandleFunc("POST /pki/ocsp", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOCSPRequest))
+		if err != nil {
+			http.Error(w, "OCSP request too large or unreadable", http.StatusRequestEntityTooLarge)
+			return
+		}
+		ca.answerOCSP(w, r, body)
+	})
+	mux.HandleFunc("GET /pki/ocsp/{req...}", func(w http.ResponseWriter, r *http.Request) {
+		enc := r.PathValue("req")
+		// Clients differ in whether they URL-escape the base64.
+		if u, err := url.PathUnescape(enc); err == nil {
+			enc = u
+		}
+		der, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			der, err = base64.RawURLEncoding.DecodeString(enc)
+		}
+		if err != nil {
+			w.Header().Set("Content-Type", "application/ocsp-response")
+			w.Write(ocsp.MalformedRequestErrorResponse)
+			return
+		}
+		ca.answerOCSP(w, r, der)
+	})
+	return mux
+}
+
+func (ca *CA) answerOCSP(w http.ResponseWriter, r *http.Request, reqDER []byte) {
+	der, err := ca.OCSPResponse(reqDER)
+	if err != nil {
+		ca.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/ocsp-response")
+	w.Header().Set("Cache-Control", fmt.Sprintf("max-age=%d", int(ocspValidity/time.Second/2)))
+	w.Write(der)
+}
+
+func (ca *CA) fail(w http.ResponseWriter, r *http.Request, err error) {
+	ca.log.ErrorContext(r.Context(), "development CA request", "path", r.URL.Path, "err", err)
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}

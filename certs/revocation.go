@@ -1,0 +1,403 @@
+package certs
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+)
+
+// Revocation statuses, as the validation report spells them.
+const (
+	StatusGood    = "good"
+	StatusRevoked = "revoked"
+	StatusUnknown = "unknown"
+)
+
+// Limits on fetched revocation data: a national CA's CRL can reach a few
+// megabytes; an OCSP response is a few kilobytes.
+const (
+	maxCRLSize  = 32 << 20
+	maxOCSPSize = 1 << 20
+)
+
+// RevocationData is revocation data found next to a signature (a PDF's DSS,
+// a CMS's revocation info choices), as DER. It may hold data about other
+// certificates too; what does not concern the certificate is ignored.
+type RevocationData struct {
+	CRLs          [][]byte
+	OCSPResponses [][]byte
+}
+
+// RevocationResult is what is known about one certificate.
+type RevocationResult struct {
+	Status string // StatusGood, StatusRevoked or StatusUnknown
+	// RevokedAt and Reason are set when Status is revoked; the verifier
+	// compares RevokedAt with the signing time.
+	RevokedAt  time.Time
+	Reason     int    // RFC 5280 CRLReason code
+	ReasonText string // its name, e.g. keyCompromise
+	// Source says where the answer came from: "embedded OCSP response",
+	// "cached CRL http://...", "OCSP http://...".
+	Source     string
+	ThisUpdate time.Time
+	NextUpdate time.Time
+	// SubIndication is SubTryLater when Status is unknown.
+	SubIndication string
+	// Detail explains an unknown status, or what was ignored on the way
+	// (a stale response, a bad signature), in words an operator can act on.
+	Detail string
+	// OCSP or CRL is the DER that decided, so that a signer can embed it
+	// for long-term validation (PAdES B-LT).
+	OCSP []byte
+	CRL  []byte
+}
+
+// RevokedAtOrBefore reports whether the certificate was revoked at or before
+// t (the signing time): then the signature is TOTAL_FAILED/REVOKED.
+func (r *RevocationResult) RevokedAtOrBefore(t time.Time) bool {
+	return r.Status == StatusRevoked && !r.RevokedAt.After(t)
+}
+
+// RevocationConfig configures a RevocationChecker.
+type RevocationConfig struct {
+	// Client fetches CRLs and OCSP responses; nil means a new http.Client.
+	Client *http.Client
+	// Timeout bounds each fetch; zero means 10 seconds.
+	Timeout time.Duration
+	// Offline forbids fetching: only handed-in and cached data are used.
+	Offline bool
+	// Skew is the clock difference tolerated when judging freshness; zero
+	// means 5 minutes.
+	Skew time.Duration
+	// MaxAge bounds the age of data that has no nextUpdate; zero means 24
+	// hours.
+	MaxAge time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// RevocationChecker answers whether a certificate is revoked, using in order
+// the data handed in, its cache, and (unless offline) the certificate's OCSP
+// responder and CRL distribution points. It is safe for concurrent use; its
+// cache lives as long as it does.
+type RevocationChecker struct {
+	cfg RevocationConfig
+
+	mu        sync.Mutex
+	ocspCache map[string]cachedOCSP
+	crlCache  map[string]cachedCRL
+}
+
+type cachedOCSP struct {
+	resp *ocsp.Response
+	der  []byte
+	src  string
+}
+
+type cachedCRL struct {
+	crl *x509.RevocationList
+	der []byte
+}
+
+// NewRevocationChecker returns a checker with cfg's defaults filled in.
+func NewRevocationChecker(cfg RevocationConfig) *RevocationChecker {
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{}
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Skew <= 0 {
+		cfg.Skew = 5 * time.Minute
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &RevocationChecker{cfg: cfg, ocspCache: map[string]cachedOCSP{}, crlCache: map[string]cachedCRL{}}
+}
+
+// Check returns the revocation status of cert, issued by issuer, for a
+// signature made at (the signing time). Handed-in data counts when it is
+// current now or was issued after the signing time (so it covers it);
+// fetched data must be current now. A revocation listed in any correctly
+// signed data is reported whatever its age. The error is non-nil only for
+// bad arguments or a cancelled context; "cannot tell" is a result with
+// StatusUnknown and SubTryLater.
+func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certificate, at time.Time, data RevocationData) (*RevocationResult, error) {
+	if cert == nil || issuer == nil {
+		return nil, errors.New("check revocation: certificate and issuer are required")
+	}
+	now := c.cfg.Now()
+	if at.IsZero() {
+		at = now
+	}
+	var problems []string
+	note := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	// 1. Data handed in.
+	for _, der := range data.OCSPResponses {
+		resp, err := ParseOCSPResponse(der, cert, issuer)
+		if err != nil {
+			if !strings.Contains(err.Error(), "no response matching the supplied certificate") {
+				note("embedded OCSP response ignored: %v", err)
+			}
+			continue
+		}
+		if r := c.fromOCSP(resp, der, "embedded OCSP response", at, now, true, note); r != nil {
+			return r.withProblems(problems), nil
+		}
+	}
+	for _, der := range data.CRLs {
+		crl, err := ParseCRL(der)
+		if err != nil {
+			note("embedded CRL ignored: %v", err)
+			continue
+		}
+		if string(crl.RawIssuer) != string(issuer.RawSubject) {
+			continue // about another issuer's certificates
+		}
+		if r := c.fromCRL(crl, der, issuer, cert, "embedded CRL", at, now, true, note); r != nil {
+			return r.withProblems(problems), nil
+		}
+	}
+
+	// 2. The cache.
+	key := ocspKey(cert, issuer)
+	c.mu.Lock()
+	co, okO := c.ocspCache[key]
+	c.mu.Unlock()
+	if okO && !now.After(co.resp.NextUpdate) {
+		if r := c.fromOCSP(co.resp, co.der, "cached "+co.src, at, now, false, note); r != nil {
+			return r.withProblems(problems), nil
+		}
+	}
+	for _, u := range cert.CRLDistributionPoints {
+		c.mu.Lock()
+		cc, ok := c.crlCache[u]
+		c.mu.Unlock()
+		if ok && !now.After(cc.crl.NextUpdate) {
+			if r := c.fromCRL(cc.crl, cc.der, issuer, cert, "cached CRL "+u, at, now, false, note); r != nil {
+				return r.withProblems(problems), nil
+			}
+		}
+	}
+
+	// 3. The network.
+	if c.cfg.Offline {
+		note("offline: no usable embedded or cached revocation data for %q (serial %s)", cert.Subject.String(), cert.SerialNumber.Text(16))
+		return unknown(problems), nil
+	}
+	for _, u := range cert.OCSPServer {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		der, err := c.fetchOCSP(ctx, u, cert, issuer)
+		if err != nil {
+			note("OCSP %s: %v", u, err)
+			continue
+		}
+		resp, err := ParseOCSPResponse(der, cert, issuer)
+		if err != nil {
+			note("OCSP %s: %v", u, err)
+			continue
+		}
+		if !resp.NextUpdate.IsZero() && resp.Status != ocsp.Unknown {
+			c.mu.Lock()
+			c.ocspCache[key] = cachedOCSP{resp: resp, der: der, src: "OCSP " + u}
+			c.mu.Unlock()
+		}
+		if r := c.fromOCSP(resp, der, "OCSP "+u, at, now, false, note); r != nil {
+			return r.withProblems(problems), nil
+		}
+	}
+	for _, u := range cert.CRLDistributionPoints {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		der, err := c.fetch(ctx, http.MethodGet, u, nil, maxCRLSize)
+		if err != nil {
+			note("CRL %s: %v", u, err)
+			continue
+		}
+		crl, err := ParseCRL(der)
+		if err != nil {
+			note("CRL %s: %v", u, err)
+			continue
+		}
+		if err := CheckCRLSignature(crl, issuer); err != nil {
+			note("CRL %s: %v", u, err)
+			continue
+		}
+		if !crl.NextUpdate.IsZero() {
+			c.mu.Lock()
+			c.crlCache[u] = cachedCRL{crl: crl, der: der}
+			c.mu.Unlock()
+		}
+		if r := c.fromCRL(crl, der, issuer, cert, "CRL "+u, at, now, false, note); r != nil {
+			return r.withProblems(problems), nil
+		}
+	}
+	if len(cert.OCSPServer) == 0 && len(cert.CRLDistributionPoints) == 0 {
+		note("certificate %q names no OCSP responder and no CRL distribution point", cert.Subject.String())
+	}
+	return unknown(problems), nil
+}
+
+// CheckChain checks every certificate of chain (leaf first) but the anchor
+// against its issuer. The results are in chain order.
+func (c *RevocationChecker) CheckChain(ctx context.Context, chain []*x509.Certificate, at time.Time, data RevocationData) ([]*RevocationResult, error) {
+	var out []*RevocationResult
+	for i := 0; i+1 < len(chain); i++ {
+		r, err := c.Check(ctx, chain[i], chain[i+1], at, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// fromOCSP turns a verified response into a result, or returns nil (with a
+// note) when the response cannot decide.
+func (c *RevocationChecker) fromOCSP(resp *ocsp.Response, der []byte, src string, at, now time.Time, embedded bool, note func(string, ...any)) *RevocationResult {
+	r := &RevocationResult{Source: src, ThisUpdate: resp.ThisUpdate, NextUpdate: resp.NextUpdate, OCSP: der}
+	switch resp.Status {
+	case ocsp.Revoked:
+		r.Status, r.RevokedAt, r.Reason, r.ReasonText = StatusRevoked, resp.RevokedAt, resp.RevocationReason, reasonText(resp.RevocationReason)
+		return r
+	case ocsp.Good:
+		if err := c.usable(src, resp.ThisUpdate, resp.NextUpdate, at, now, embedded); err != nil {
+			note("%v", err)
+			return nil
+		}
+		r.Status = StatusGood
+		return r
+	default:
+		note("%s: the responder does not know the certificate", src)
+		return nil
+	}
+}
+
+func (c *RevocationChecker) fromCRL(crl *x509.RevocationList, der []byte, issuer, cert *x509.Certificate, src string, at, now time.Time, embedded bool, note func(string, ...any)) *RevocationResult {
+	if embedded {
+		if err := CheckCRLSignature(crl, issuer); err != nil {
+			note("%s ignored: %v", src, err)
+			return nil
+		}
+	}
+	r := &RevocationResult{Source: src, ThisUpdate: crl.ThisUpdate, NextUpdate: crl.NextUpdate, CRL: der}
+	if e := crlEntry(crl, cert); e != nil {
+		r.Status, r.RevokedAt, r.Reason, r.ReasonText = StatusRevoked, e.RevocationTime, e.ReasonCode, reasonText(e.ReasonCode)
+		return r
+	}
+	if err := c.usable(src, crl.ThisUpdate, crl.NextUpdate, at, now, embedded); err != nil {
+		note("%v", err)
+		return nil
+	}
+	r.Status = StatusGood
+	return r
+}
+
+// usable decides whether "not revoked" data may be believed. Data current
+// now always may. Handed-in data may also when it was issued after the
+// signing time: it then proves the certificate was not revoked when the
+// signature was made, however old it is today.
+func (c *RevocationChecker) usable(src string, thisUpdate, nextUpdate, at, now time.Time, embedded bool) error {
+	err := freshness(src, thisUpdate, nextUpdate, now, c.cfg.Skew, c.cfg.MaxAge)
+	if err == nil || !embedded {
+		return err
+	}
+	if !thisUpdate.Before(at.Add(-c.cfg.Skew)) {
+		return nil
+	}
+	return fmt.Errorf("%v; and it was issued %s before the signing time %s, so it cannot cover it either",
+		err, at.Sub(thisUpdate).Round(time.Second), rfc(at))
+}
+
+func (r *RevocationResult) withProblems(p []string) *RevocationResult {
+	if len(p) > 0 && r.Detail == "" {
+		r.Detail = strings.Join(p, "; ")
+	}
+	return r
+}
+
+func unknown(problems []string) *RevocationResult {
+	d := strings.Join(problems, "; ")
+	if d == "" {
+		d = "no revocation data available"
+	}
+	return &RevocationResult{Status: StatusUnknown, SubIndication: SubTryLater, Detail: d}
+}
+
+func ocspKey(cert, issuer *x509.Certificate) string {
+	h := sha1.Sum(issuer.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(h[:]) + ":" + cert.SerialNumber.Text(16)
+}
+
+func (c *RevocationChecker) fetchOCSP(ctx context.Context, u string, cert, issuer *x509.Certificate) ([]byte, error) {
+	req, err := NewOCSPRequest(cert, issuer)
+	if err != nil {
+		return nil, err
+	}
+	return c.fetch(ctx, http.MethodPost, u, req, maxOCSPSize)
+}
+
+// fetch does one bounded HTTP exchange. Only http and https are followed:
+// an ldap:// distribution point is skipped with a note by the caller.
+func (c *RevocationChecker) fetch(ctx context.Context, method, rawURL string, body []byte, limit int64) ([]byte, error) {
+	pu, err := url.Parse(rawURL)
+	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") {
+		return nil, fmt.Errorf("unsupported URL %q", rawURL)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = strings.NewReader(string(body))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/ocsp-request")
+		req.Header.Set("Accept", "application/ocsp-response")
+	}
+	start := time.Now()
+	resp, err := c.cfg.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP status %s", resp.Status)
+	}
+	out, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(out)) > limit {
+		return nil, fmt.Errorf("response larger than %d bytes", limit)
+	}
+	c.cfg.Logger.DebugContext(ctx, "revocation data fetched", "url", rawURL, "bytes", len(out), "duration", time.Since(start))
+	return out, nil
+}
