@@ -93,4 +93,3 @@ func ReasonCode(name string) (int, error) {
 
 // ReasonText names an RFC 5280 CRLReason code.
 func ReasonText(code int) string { return reasonText(code) }
-

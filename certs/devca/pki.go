@@ -111,7 +111,6 @@ func (ca *CA) issuedBy(req *ocsp.Request) bool {
 	return bytes.Equal(keyHash, req.IssuerKeyHash) && bytes.Equal(nameHash, req.IssuerNameHash)
 }
 
-
 // maxOCSPRequest bounds a POSTed OCSP request; real ones are ~100 bytes.
 const maxOCSPRequest = 64 << 10
 
