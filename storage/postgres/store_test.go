@@ -23,7 +23,7 @@ const urlEnv = "DOCGATE_TEST_DATABASE_URL"
 // freshSchema creates an empty schema, dropped when t ends, and returns a pool
 // config whose connections use it alone: test packages running in parallel
 // against one database never see each other's tables.
-func freshSchema(t *testing.T) (*pgxpool.Config, string) {
+func freshSchema(t testing.TB) (*pgxpool.Config, string) {
 	t.Helper()
 	url := os.Getenv(urlEnv)
 	if url == "" {
@@ -46,7 +46,7 @@ func freshSchema(t *testing.T) (*pgxpool.Config, string) {
 	return cfg, schema
 }
 
-func admin(t *testing.T, url, sql string) {
+func admin(t testing.TB, url, sql string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -60,7 +60,7 @@ func admin(t *testing.T, url, sql string) {
 	}
 }
 
-func mustOpen(t *testing.T, cfg *pgxpool.Config) *postgres.Store {
+func mustOpen(t testing.TB, cfg *pgxpool.Config) *postgres.Store {
 	t.Helper()
 	s, err := postgres.OpenConfig(context.Background(), cfg.Copy())
 	if err != nil {
@@ -218,4 +218,11 @@ func TestUnreachable(t *testing.T) {
 	if strings.Contains(err.Error(), "secret") {
 		t.Fatalf("the error repeats the password: %v", err)
 	}
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchmarkStore(b, func(b *testing.B) gateway.Store {
+		cfg, _ := freshSchema(b)
+		return mustOpen(b, cfg)
+	})
 }

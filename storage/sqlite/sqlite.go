@@ -56,6 +56,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, gateway.Errorf(gateway.EINVALID, "sqlite: a database file path is required")
 	}
+	if strings.Contains(path, ":memory:") || strings.HasPrefix(path, "file:") {
+		// The writer and the readers are separate connections: an in-memory
+		// database would be a different, empty one on each.
+		return nil, gateway.Errorf(gateway.EINVALID, "sqlite: %q is not a file path; give the path of a database file", path)
+	}
 	if strings.ContainsAny(path, "?#") {
 		return nil, gateway.Errorf(gateway.EINVALID, "sqlite: database path %q must not contain '?' or '#'", path)
 	}

@@ -147,7 +147,7 @@ func TestEditedMigration(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
-	for _, path := range []string{"", "a?b.db"} {
+	for _, path := range []string{"", "a?b.db", ":memory:", "file:x.db?mode=memory"} {
 		if _, err := sqlite.Open(context.Background(), path); gateway.ErrorCode(err) != gateway.EINVALID {
 			t.Errorf("open %q: got %v, want EINVALID", path, err)
 		}
@@ -220,4 +220,12 @@ func TestReadThenWriteTx(t *testing.T) {
 	if len(as) != workers*each {
 		t.Fatalf("got %d agencies, want %d", len(as), workers*each)
 	}
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchmarkStore(b, func(b *testing.B) gateway.Store {
+		s := mustOpen(b, filepath.Join(b.TempDir(), "docgate.db"))
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
 }

@@ -635,3 +635,72 @@ func testPing(t *testing.T, s gateway.Store) {
 		t.Fatalf("ping: %v", err)
 	}
 }
+
+// BenchmarkStore measures the calls on the request path against a registry
+// the size of one province (benchAgencies units, each with a token):
+// TokenByHash authenticates every request with a bearer token, Agency checks
+// every recipient of a submission, a page of Agencies serves the registry
+// listing, CreateAgency is registration. open must return an empty store, as
+// for TestStore.
+func BenchmarkStore(b *testing.B, open func(b *testing.B) gateway.Store) {
+	const benchAgencies = 500
+	ctx := context.Background()
+	s := open(b)
+	root := &gateway.Agency{Code: "000.00.00.H41", Name: "province"}
+	mustCreateAgency(b, s, root)
+	for i := 1; i <= benchAgencies; i++ {
+		a := mustCreateAgency(b, s, &gateway.Agency{Code: code(i), Name: fmt.Sprint("unit ", i), ParentCode: root.Code})
+		tok := &gateway.Token{ID: fmt.Sprint("tok-", i), Role: gateway.RoleAgency, AgencyCode: a.Code, Hash: hash(a.Code)}
+		if err := s.CreateToken(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	b.Run("TokenByHash", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i = i%benchAgencies + 1
+			if _, err := s.TokenByHash(ctx, hash(code(i))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("TokenByHashParallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				i = i%benchAgencies + 1
+				if _, err := s.TokenByHash(ctx, hash(code(i))); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("Agency", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i = i%benchAgencies + 1
+			if _, err := s.Agency(ctx, code(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("AgenciesPage100", func(b *testing.B) {
+		for b.Loop() {
+			if as, err := s.Agencies(ctx, gateway.AgencyFilter{ParentCode: root.Code, After: code(200), Limit: 100}); err != nil || len(as) != 100 {
+				b.Fatalf("got %d agencies, %v", len(as), err)
+			}
+		}
+	})
+	b.Run("CreateAgency", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			a := &gateway.Agency{Code: fmt.Sprintf("%03d.%02d.%02d.G22", i/10000, i/100%100, i%100), Name: "unit"}
+			if err := s.CreateAgency(ctx, a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
