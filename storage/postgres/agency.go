@@ -164,7 +164,7 @@ func (s *Store) UpdateAgency(ctx context.Context, code string, upd gateway.Agenc
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, gateway.Errorf(gateway.ENOTFOUND, "agency %s is not registered", code)
 	case isCheck(err):
-		return nil, gateway.Errorf(gateway.EINVALID, "agency %s: the update violates a constraint: %s", code, err)
+		return nil, fmt.Errorf("%w: %w", gateway.Errorf(gateway.EINVALID, "agency %s: the update breaks a rule of the registry (status must be active or suspended)", code), err)
 	case err != nil:
 		return nil, fmt.Errorf("update agency %s: %w", code, translate(err))
 	}
