@@ -172,7 +172,7 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *x509.Certificate, interme
 	if verr != nil {
 		var cie x509.CertificateInvalidError
 		if !errors.As(verr, &cie) || cie.Reason != x509.Expired {
-			return classify(res, verr)
+			return classify(res, verr, t.issuerNotCA(leaf, intermediates))
 		}
 		// Some certificate is outside its validity at the signing time.
 		// Find the chain at a time the leaf was valid so the report can
@@ -190,14 +190,14 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *x509.Certificate, interme
 		for _, c := range check {
 			if at.Before(c.NotBefore) {
 				return fail(IndicationFailed, SubNotYetValid, "certificate %q is not valid until %s, after the signing time %s",
-					c.Subject.String(), c.NotBefore.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+					SubjectString(c), c.NotBefore.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
 			}
 			if at.After(c.NotAfter) {
 				return fail(IndicationIndeterminate, SubOutOfBoundsNoPOE, "certificate %q expired at %s, before the signing time %s",
-					c.Subject.String(), c.NotAfter.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+					SubjectString(c), c.NotAfter.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
 			}
 		}
-		return classify(res, verr)
+		return classify(res, verr, nil)
 	}
 	res.setChain(chain)
 	want := opts.KeyUsage
@@ -206,10 +206,10 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *x509.Certificate, interme
 	}
 	if leaf.KeyUsage != 0 && leaf.KeyUsage&want == 0 {
 		return fail(IndicationIndeterminate, SubChainConstraintsFailure, "certificate %q may not be used for signing: key usage %s lacks %s",
-			leaf.Subject.String(), keyUsageString(leaf.KeyUsage), keyUsageString(want))
+			SubjectString(leaf), keyUsageString(leaf.KeyUsage), keyUsageString(want))
 	}
 	if len(opts.ExtKeyUsage) > 0 && !hasAnyEKU(leaf, opts.ExtKeyUsage) {
-		return fail(IndicationIndeterminate, SubChainConstraintsFailure, "certificate %q lacks the required extended key usage", leaf.Subject.String())
+		return fail(IndicationIndeterminate, SubChainConstraintsFailure, "certificate %q lacks the required extended key usage", SubjectString(leaf))
 	}
 	now := opts.Now
 	if now.IsZero() {
@@ -218,23 +218,60 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *x509.Certificate, interme
 	for _, c := range chain {
 		if now.After(c.NotAfter) {
 			res.Notes = append(res.Notes, fmt.Sprintf("certificate %q was valid at the signing time and expired since, at %s",
-				c.Subject.String(), c.NotAfter.UTC().Format(time.RFC3339)))
+				SubjectString(c), c.NotAfter.UTC().Format(time.RFC3339)))
 		}
 	}
 	res.Indication = IndicationPassed
 	return res, nil
 }
 
-func classify(res *ChainResult, err error) (*ChainResult, error) {
+// classify maps a chain building error. notCA, when set, is a certificate
+// that did sign the chain but may not issue certificates: x509 reports that
+// as "unknown authority", yet the chain exists and breaks a constraint.
+func classify(res *ChainResult, err error, notCA *x509.Certificate) (*ChainResult, error) {
 	var ua x509.UnknownAuthorityError
 	res.Indication = IndicationIndeterminate
-	if errors.As(err, &ua) {
+	res.Reason = err.Error()
+	switch {
+	case notCA != nil:
+		res.SubIndication = SubChainConstraintsFailure
+		res.Reason = fmt.Sprintf("certificate %q signed the chain but is not a certificate authority", SubjectString(notCA))
+	case errors.As(err, &ua):
 		res.SubIndication = SubNoCertificateChainFound
-	} else {
+	default:
 		res.SubIndication = SubChainConstraintsFailure
 	}
-	res.Reason = err.Error()
 	return res, &ChainError{Result: res}
+}
+
+// issuerNotCA walks up from leaf by signature alone and returns the first
+// signer that is not allowed to sign certificates, or nil.
+func (t *TrustStore) issuerNotCA(leaf *x509.Certificate, extra []*x509.Certificate) *x509.Certificate {
+	cands := append(append(append([]*x509.Certificate(nil), extra...), t.intermediates...), t.anchors...)
+	cur := leaf
+	for depth := 0; depth < 8; depth++ {
+		var parent *x509.Certificate
+		for _, c := range cands {
+			if c == nil || c.Equal(cur) || string(c.RawSubject) != string(cur.RawIssuer) {
+				continue
+			}
+			if c.CheckSignature(cur.SignatureAlgorithm, cur.RawTBSCertificate, cur.Signature) == nil {
+				parent = c
+				break
+			}
+		}
+		if parent == nil {
+			return nil
+		}
+		if !parent.BasicConstraintsValid || !parent.IsCA || (parent.KeyUsage != 0 && parent.KeyUsage&x509.KeyUsageCertSign == 0) {
+			return parent
+		}
+		if isSelfSigned(parent) {
+			return nil
+		}
+		cur = parent
+	}
+	return nil
 }
 
 type certPools struct{ roots, inter *x509.CertPool }
@@ -281,7 +318,7 @@ func (r *ChainResult) setChain(chain []*x509.Certificate) {
 	r.Chain = chain
 	r.Subjects = make([]string, len(chain))
 	for i, c := range chain {
-		r.Subjects[i] = c.Subject.String()
+		r.Subjects[i] = SubjectString(c)
 	}
 }
 

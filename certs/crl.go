@@ -29,10 +29,10 @@ func ParseCRL(data []byte) (*x509.RevocationList, error) {
 // CheckCRLSignature verifies that issuer signed crl (and is allowed to).
 func CheckCRLSignature(crl *x509.RevocationList, issuer *x509.Certificate) error {
 	if string(crl.RawIssuer) != string(issuer.RawSubject) {
-		return fmt.Errorf("CRL issued by %q, not by %q", crl.Issuer.String(), issuer.Subject.String())
+		return fmt.Errorf("CRL issued by %q, not by %q", NameString(crl.Issuer), SubjectString(issuer))
 	}
 	if err := crl.CheckSignatureFrom(issuer); err != nil {
-		return fmt.Errorf("CRL from %q: signature does not verify: %w", crl.Issuer.String(), err)
+		return fmt.Errorf("CRL from %q: signature does not verify: %w", NameString(crl.Issuer), err)
 	}
 	return nil
 }

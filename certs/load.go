@@ -22,8 +22,8 @@ const maxBundleSize = 16 << 20
 // cert+key file works) or DER (one certificate or several concatenated). The
 // input is untrusted; it returns an error when it holds no certificate.
 func LoadCertificates(data []byte) ([]*x509.Certificate, error) {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(bytes.TrimSpace(trimmed)) == 0 {
 		return nil, errors.New("no certificate found: input is empty")
 	}
 	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
@@ -49,7 +49,8 @@ func LoadCertificates(data []byte) ([]*x509.Certificate, error) {
 		}
 		return out, nil
 	}
-	cs, err := x509.ParseCertificates(trimmed)
+	// DER is parsed as given: its last bytes may well look like whitespace.
+	cs, err := x509.ParseCertificates(data)
 	if err != nil {
 		return nil, fmt.Errorf("parse DER certificate: %w", err)
 	}

@@ -40,11 +40,11 @@ func ParseOCSPResponse(der []byte, cert, issuer *x509.Certificate) (*ocsp.Respon
 		// x/crypto checked that issuer signed the responder certificate;
 		// it did not check that the issuer meant it to answer OCSP.
 		if !hasAnyEKU(rc, []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}) {
-			return nil, fmt.Errorf("OCSP response signed by %q, which is not an OCSP responder (no id-kp-OCSPSigning)", rc.Subject.String())
+			return nil, fmt.Errorf("OCSP response signed by %q, which is not an OCSP responder (no id-kp-OCSPSigning)", SubjectString(rc))
 		}
 		if resp.ProducedAt.Before(rc.NotBefore) || resp.ProducedAt.After(rc.NotAfter) {
 			return nil, fmt.Errorf("OCSP response produced at %s by %q outside the responder certificate's validity (%s to %s)",
-				rfc(resp.ProducedAt), rc.Subject.String(), rfc(rc.NotBefore), rfc(rc.NotAfter))
+				rfc(resp.ProducedAt), SubjectString(rc), rfc(rc.NotBefore), rfc(rc.NotAfter))
 		}
 	}
 	return resp, nil

@@ -203,7 +203,7 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 
 	// 3. The network.
 	if c.cfg.Offline {
-		note("offline: no usable embedded or cached revocation data for %q (serial %s)", cert.Subject.String(), cert.SerialNumber.Text(16))
+		note("offline: no usable embedded or cached revocation data for %q (serial %s)", SubjectString(cert), cert.SerialNumber.Text(16))
 		return unknown(problems), nil
 	}
 	for _, u := range cert.OCSPServer {
@@ -257,7 +257,7 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 		}
 	}
 	if len(cert.OCSPServer) == 0 && len(cert.CRLDistributionPoints) == 0 {
-		note("certificate %q names no OCSP responder and no CRL distribution point", cert.Subject.String())
+		note("certificate %q names no OCSP responder and no CRL distribution point", SubjectString(cert))
 	}
 	return unknown(problems), nil
 }

@@ -368,11 +368,11 @@ func (ca *CA) Issue(req IssueRequest) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx.Entries = append(idx.Entries, Entry{Serial: cert.SerialNumber.Text(16), Kind: req.Kind, Subject: cert.Subject.String(), NotAfter: cert.NotAfter})
+	idx.Entries = append(idx.Entries, Entry{Serial: cert.SerialNumber.Text(16), Kind: req.Kind, Subject: certs.SubjectString(cert), NotAfter: cert.NotAfter})
 	if err := writeJSON(filepath.Join(ca.dir, indexFile), idx); err != nil {
 		return nil, err
 	}
-	ca.log.Info("certificate issued", "kind", req.Kind, "serial", cert.SerialNumber.Text(16), "subject", cert.Subject.String())
+	ca.log.Info("certificate issued", "kind", req.Kind, "serial", cert.SerialNumber.Text(16), "subject", certs.SubjectString(cert))
 	return &Issued{Cert: cert, Key: key}, nil
 }
 
@@ -381,7 +381,7 @@ func (ca *CA) Issue(req IssueRequest) (*Issued, error) {
 // this CA did not issue cert, ECONFLICT when it is revoked already.
 func (ca *CA) Revoke(cert *x509.Certificate, reason int) (*Entry, error) {
 	if err := cert.CheckSignatureFrom(ca.root); err != nil {
-		return nil, gateway.Errorf(gateway.ENOTFOUND, "certificate %q (serial %s) was not issued by this CA", cert.Subject.String(), cert.SerialNumber.Text(16))
+		return nil, gateway.Errorf(gateway.ENOTFOUND, "certificate %q (serial %s) was not issued by this CA", certs.SubjectString(cert), cert.SerialNumber.Text(16))
 	}
 	if reason < 0 || reason > 10 || reason == 7 {
 		return nil, gateway.Errorf(gateway.EINVALID, "revocation reason %d is not an RFC 5280 CRLReason", reason)

@@ -1,0 +1,245 @@
+package certs_test
+
+import (
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"docgate/certs"
+)
+
+func TestVerifyChain(t *testing.T) {
+	root := mustRoot(t, "Root")
+	inter := mustCert(t, "Intermediate", root, isCA(0), validity(t0.AddDate(-3, 0, 0), t0.AddDate(3, 0, 0)))
+	leaf := mustCert(t, "Signer", inter)
+	expiredLeaf := mustCert(t, "Old signer", inter, validity(t0.AddDate(-2, 0, 0), t0.AddDate(0, 0, -10)))
+	futureLeaf := mustCert(t, "Future signer", inter, validity(t0.AddDate(0, 0, 10), t0.AddDate(1, 0, 0)))
+	encOnly := mustCert(t, "Encryption only", inter, keyUsage(x509.KeyUsageKeyEncipherment))
+	email := mustCert(t, "Email EKU", inter, extKeyUsage(x509.ExtKeyUsageEmailProtection))
+	noKU := mustCert(t, "No key usage", inter, keyUsage(0))
+	notCA := mustCert(t, "Not a CA", root, validity(t0.AddDate(-3, 0, 0), t0.AddDate(3, 0, 0)), keyUsage(x509.KeyUsageCertSign|x509.KeyUsageDigitalSignature))
+	underNotCA := mustCert(t, "Under a non-CA", notCA)
+	deep := mustCert(t, "Too deep CA", inter, isCA(-1))
+	underDeep := mustCert(t, "Under too deep", deep)
+	stranger := mustRoot(t, "Stranger root")
+	strangerLeaf := mustCert(t, "Stranger signer", stranger)
+
+	ts := certs.NewTrustStore()
+	ts.AddAnchor(root.cert)
+	ctx := context.Background()
+
+	tests := []struct {
+		name     string
+		leaf     *testCert
+		inter    []*x509.Certificate
+		at       time.Time
+		ind, sub string
+		chainLen int
+		note     bool
+	}{
+		{"good via handed-in intermediate", leaf, []*x509.Certificate{inter.cert}, t0, certs.IndicationPassed, "", 3, false},
+		{"intermediate missing", leaf, nil, t0, certs.IndicationIndeterminate, certs.SubNoCertificateChainFound, 0, false},
+		{"unknown root", strangerLeaf, nil, t0, certs.IndicationIndeterminate, certs.SubNoCertificateChainFound, 0, false},
+		{"signed before the certificate was valid", futureLeaf, []*x509.Certificate{inter.cert}, t0, certs.IndicationFailed, certs.SubNotYetValid, 3, false},
+		{"signed after the certificate expired", expiredLeaf, []*x509.Certificate{inter.cert}, t0, certs.IndicationIndeterminate, certs.SubOutOfBoundsNoPOE, 3, false},
+		{"valid at signing, expired since", expiredLeaf, []*x509.Certificate{inter.cert}, t0.AddDate(0, -6, 0), certs.IndicationPassed, "", 3, true},
+		{"key usage without signing", encOnly, []*x509.Certificate{inter.cert}, t0, certs.IndicationIndeterminate, certs.SubChainConstraintsFailure, 3, false},
+		{"emailProtection EKU accepted", email, []*x509.Certificate{inter.cert}, t0, certs.IndicationPassed, "", 3, false},
+		{"no key usage extension accepted", noKU, []*x509.Certificate{inter.cert}, t0, certs.IndicationPassed, "", 3, false},
+		{"issuer is not a CA", underNotCA, []*x509.Certificate{notCA.cert}, t0, certs.IndicationIndeterminate, certs.SubChainConstraintsFailure, 0, false},
+		{"path length exceeded", underDeep, []*x509.Certificate{inter.cert, deep.cert}, t0, certs.IndicationIndeterminate, certs.SubChainConstraintsFailure, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := ts.Verify(ctx, tc.leaf.cert, tc.inter, tc.at, certs.VerifyOptions{Now: t0})
+			if res == nil {
+				t.Fatalf("nil result, err %v", err)
+			}
+			if res.Indication != tc.ind || res.SubIndication != tc.sub {
+				t.Fatalf("got %s/%s (%s), want %s/%s", res.Indication, res.SubIndication, res.Reason, tc.ind, tc.sub)
+			}
+			if (err == nil) != res.Passed() {
+				t.Fatalf("err %v but indication %s", err, res.Indication)
+			}
+			var ce *certs.ChainError
+			if err != nil && !errors.As(err, &ce) {
+				t.Fatalf("error %T is not a *ChainError", err)
+			}
+			if len(res.Chain) != tc.chainLen || len(res.Subjects) != tc.chainLen {
+				t.Fatalf("chain %v, want %d certificates", res.Subjects, tc.chainLen)
+			}
+			if tc.chainLen > 0 && (res.Chain[0] != tc.leaf.cert || !res.Chain[tc.chainLen-1].Equal(root.cert)) {
+				t.Fatalf("chain %v does not run from the leaf to the root", res.Subjects)
+			}
+			if got := len(res.Notes) > 0; got != tc.note {
+				t.Fatalf("notes %q, want notes: %v", res.Notes, tc.note)
+			}
+		})
+	}
+}
+
+func TestVerifyChainTimestampEKU(t *testing.T) {
+	root := mustRoot(t, "Root")
+	tsa := mustCert(t, "TSA", root, extKeyUsage(x509.ExtKeyUsageTimeStamping))
+	signer := mustCert(t, "Signer", root)
+	ts := certs.NewTrustStore()
+	ts.AddAnchor(root.cert)
+	opts := certs.VerifyOptions{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}, Now: t0}
+	if _, err := ts.Verify(context.Background(), tsa.cert, nil, t0, opts); err != nil {
+		t.Fatalf("TSA certificate: %v", err)
+	}
+	res, err := ts.Verify(context.Background(), signer.cert, nil, t0, opts)
+	if err == nil || res.SubIndication != certs.SubChainConstraintsFailure {
+		t.Fatalf("signer without timeStamping passed as a TSA: %v", err)
+	}
+}
+
+func TestLoadTrustStoreDirectory(t *testing.T) {
+	root := mustRoot(t, "Root")
+	inter := mustCert(t, "Intermediate", root, isCA(0))
+	leaf := mustCert(t, "Signer", inter)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "root.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.cert.Raw}))
+	writeFile(t, filepath.Join(dir, "inter.der"), inter.cert.Raw)
+	writeFile(t, filepath.Join(dir, "README.txt"), []byte("not a certificate"))
+	ts, err := certs.LoadTrustStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts.Anchors()) != 1 || len(ts.Intermediates()) != 1 {
+		t.Fatalf("anchors %d intermediates %d, want 1 and 1", len(ts.Anchors()), len(ts.Intermediates()))
+	}
+	// The intermediate comes from the store, not from the caller.
+	res, err := ts.Verify(context.Background(), leaf.cert, nil, t0, certs.VerifyOptions{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Chain) != 3 {
+		t.Fatalf("chain %v", res.Subjects)
+	}
+	// An intermediate alone is not trusted.
+	ts2, err := certs.LoadTrustStore(filepath.Join(dir, "inter.der"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts2.Verify(context.Background(), leaf.cert, nil, t0, certs.VerifyOptions{}); err == nil {
+		t.Fatal("chain to a non-anchor intermediate passed")
+	}
+	if _, err := certs.LoadTrustStore(filepath.Join(dir, "README.txt")); err == nil {
+		t.Fatal("a text file loaded as a trust store")
+	}
+}
+
+func TestLoadCertificates(t *testing.T) {
+	root := mustRoot(t, "Root")
+	leaf := mustCert(t, "Leaf", root)
+	pemBundle := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.cert.Raw})) +
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("skipped")})) +
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.cert.Raw}))
+	tests := []struct {
+		name  string
+		in    []byte
+		count int
+	}{
+		{"PEM bundle with a key in between", []byte(pemBundle), 2},
+		{"DER", leaf.cert.Raw, 1},
+		{"concatenated DER", append(append([]byte{}, leaf.cert.Raw...), root.cert.Raw...), 2},
+		{"empty", nil, 0},
+		{"PEM without certificates", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1}}), 0},
+		{"garbage", []byte("hello"), 0},
+		{"bad PEM certificate", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{0x30, 0x03, 1, 2, 3}}), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, err := certs.LoadCertificates(tc.in)
+			if tc.count == 0 {
+				if err == nil {
+					t.Fatalf("got %d certificates, want an error", len(cs))
+				}
+				return
+			}
+			if err != nil || len(cs) != tc.count {
+				t.Fatalf("got %d, %v; want %d", len(cs), err, tc.count)
+			}
+			if !cs[0].Equal(leaf.cert) {
+				t.Fatal("first certificate is not the leaf")
+			}
+		})
+	}
+}
+
+func FuzzLoadCertificates(f *testing.F) {
+	root := mustRoot(f, "Root")
+	f.Add(root.cert.Raw)
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.cert.Raw}))
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"))
+	f.Add([]byte{0x30, 0x82, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cs, err := certs.LoadCertificates(data)
+		if err == nil && len(cs) == 0 {
+			t.Fatal("no error and no certificates")
+		}
+		for _, c := range cs {
+			_ = certs.AgencyCode(c)
+			_ = certs.SubjectString(c)
+		}
+	})
+}
+
+func TestAgencyCode(t *testing.T) {
+	oidOrgID := asn1.ObjectIdentifier{2, 5, 4, 97}
+	oidUID := asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
+	tests := []struct {
+		name string
+		subj pkix.Name
+		want string
+	}{
+		{"organizationIdentifier", pkix.Name{CommonName: "UBND", ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidOrgID, Value: "000.00.00.H41"}}}, "000.00.00.H41"},
+		{"organizationIdentifier with ETSI prefix", pkix.Name{CommonName: "UBND", ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidOrgID, Value: "NTRVN-000.00.00.G22"}}}, "000.00.00.G22"},
+		{"serialNumber", pkix.Name{CommonName: "UBND", SerialNumber: "000.01.32.H41"}, "000.01.32.H41"},
+		{"UID with prefix", pkix.Name{CommonName: "UBND", ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidUID, Value: "MNS:000.00.00.H14"}}}, "000.00.00.H14"},
+		{"OU", pkix.Name{CommonName: "UBND", OrganizationalUnit: []string{"Văn phòng", "000.00.00.H56"}}, "000.00.00.H56"},
+		{"preferred placement wins", pkix.Name{CommonName: "000.00.00.H14", ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidOrgID, Value: "000.00.00.H41"}}}, "000.00.00.H41"},
+		{"none", pkix.Name{CommonName: "Nguyễn Văn A", SerialNumber: "CMND:012345678"}, ""},
+		{"almost a code", pkix.Name{CommonName: "000.00.00.h41"}, ""},
+	}
+	root := mustRoot(t, "Root")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustCert(t, "x", root, subject(tc.subj))
+			if got := certs.AgencyCode(c.cert); got != tc.want {
+				t.Fatalf("AgencyCode = %q, want %q (subject %s)", got, tc.want, certs.SubjectString(c.cert))
+			}
+		})
+	}
+	if certs.AgencyCode(nil) != "" {
+		t.Fatal("nil certificate has a code")
+	}
+}
+
+func TestSubjectStringNamesOrganizationIdentifier(t *testing.T) {
+	root := mustRoot(t, "Root")
+	c := mustCert(t, "x", root, subject(pkix.Name{CommonName: "Sở Tài chính, tỉnh X", Country: []string{"VN"},
+		ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{2, 5, 4, 97}, Value: "000.00.00.H41"}}}))
+	got := certs.SubjectString(c.cert)
+	for _, want := range []string{`organizationIdentifier=000.00.00.H41`, `CN=Sở Tài chính\, tỉnh X`, `C=VN`} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("subject %q lacks %q", got, want)
+		}
+	}
+}
+
+func writeFile(tb testing.TB, path string, data []byte) {
+	tb.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+}
