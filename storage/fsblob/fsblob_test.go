@@ -33,7 +33,7 @@ func TestBlobStore(t *testing.T) {
 			}
 			return names
 		},
-		// A few copy buffers and the hashers; the blob itself is 16 MiB.
+		// A few copy buffers and the hashers; the blob itself is 24 MiB.
 		MaxAlloc: 1 << 20,
 	})
 }

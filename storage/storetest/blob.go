@@ -41,7 +41,7 @@ type BlobOptions struct {
 
 // BigBlobSize is the size of the blob the suite streams from a generator. It is
 // odd on purpose, so it ends in the middle of any buffer or part size.
-const BigBlobSize = 16<<20 + 12345
+const BigBlobSize = 24<<20 + 12345
 
 // blobLister is what an orphan sweeper will use; stores that offer it are
 // checked by the suite too.

@@ -1,0 +1,481 @@
+// Package s3 is a gateway.BlobStore on any S3-compatible object store (MinIO,
+// Ceph, AWS S3) through minio-go, for production and scale-out deployments:
+// every gateway replica can share one bucket.
+//
+// Blobs are kept at sha256/<hex>. Every read is checked against the digest.
+// With object locking, a blob put with RetainUntil gets a COMPLIANCE retention
+// that nobody, the bucket's owner included, can shorten or lift; the store
+// never sets a bucket-wide default retention, because that would also lock the
+// temporary objects it writes while a blob streams in.
+//
+// This package must not hold a blob in memory: memory per Put is bounded by
+// the part size, whatever the blob's size. It must not read configuration
+// itself; cmd/docgate hands it a Config.
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"docgate/gateway"
+	"docgate/storage/internal/blobio"
+)
+
+var _ gateway.BlobStore = (*Store)(nil)
+
+const (
+	blobPrefix = "sha256/"
+	tmpPrefix  = "tmp/"
+
+	// partSize is S3's smallest multipart part. minio-go holds one part in
+	// memory while it streams a body of unknown length, so this is the bulk
+	// of a large Put's footprint.
+	partSize = 5 << 20
+	// smallBlob is the most a Put reads into memory before deciding how to
+	// upload: a blob that ends within it (most documents and attachments) is
+	// hashed before any byte is sent and goes up in one request straight to
+	// its final key, with no temporary object.
+	smallBlob = 1 << 20
+	// maxCopySize is the largest object one server-side copy may produce;
+	// larger ones are copied in parts.
+	maxCopySize = 5 << 30
+
+	retainHeader = "X-Amz-Object-Lock-Retain-Until-Date"
+)
+
+// Config says where the bucket is. Secrets in it must not be logged.
+type Config struct {
+	Endpoint  string // host:port
+	Bucket    string
+	AccessKey string
+	SecretKey string
+	Region    string
+	UseSSL    bool
+	// ObjectLocking creates a missing bucket with object locking, and refuses
+	// an existing bucket without it, so that RetainUntil is always honoured.
+	ObjectLocking bool
+}
+
+// Validate reports a config that cannot work, before any network traffic.
+func (c Config) Validate() error {
+	switch {
+	case c.Endpoint == "":
+		return fmt.Errorf("s3: endpoint is required")
+	case strings.Contains(c.Endpoint, "://"):
+		return fmt.Errorf("s3: endpoint %q must be host:port, without a scheme (use UseSSL for https)", c.Endpoint)
+	case c.Bucket == "":
+		return fmt.Errorf("s3: bucket is required")
+	case c.AccessKey == "" || c.SecretKey == "":
+		return fmt.Errorf("s3: access key and secret key are required")
+	}
+	return nil
+}
+
+// Store keeps blobs in one bucket.
+type Store struct {
+	client    *minio.Client
+	bucket    string
+	locking   bool // the bucket has object locking: retention can be set
+	versioned bool // deleting must remove every version, not add a marker
+}
+
+// New connects to the store and creates the bucket when it is missing.
+// EUNAVAILABLE when the store cannot be reached.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	client, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: cfg.UseSSL,
+		Region: cfg.Region,
+		// minio-go's default of 10 retries with backoff keeps a request to a
+		// dead store hanging for minutes; a few are enough for a blip.
+		MaxRetries: 3,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("s3: client for %s: %w", cfg.Endpoint, err)
+	}
+	s := &Store{client: client, bucket: cfg.Bucket}
+
+	exists, err := client.BucketExists(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, mapErr("check bucket", cfg.Bucket, err)
+	}
+	if !exists {
+		err := client.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region, ObjectLocking: cfg.ObjectLocking})
+		// Another replica starting at the same time may have won the race.
+		if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
+			return nil, mapErr("create bucket", cfg.Bucket, err)
+		}
+	}
+
+	lock, _, _, _, err := client.GetObjectLockConfig(ctx, cfg.Bucket)
+	if err != nil && minio.ToErrorResponse(err).Code != "ObjectLockConfigurationNotFoundError" {
+		return nil, mapErr("read object lock configuration", cfg.Bucket, err)
+	}
+	s.locking = lock == "Enabled"
+	if cfg.ObjectLocking && !s.locking {
+		return nil, fmt.Errorf("s3: bucket %s exists without object locking, which cannot be turned on later; use a new bucket", cfg.Bucket)
+	}
+	ver, err := client.GetBucketVersioning(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, mapErr("read bucket versioning", cfg.Bucket, err)
+	}
+	s.versioned = ver.Enabled() || ver.Suspended() || s.locking
+	return s, nil
+}
+
+// Locking reports whether the bucket honours RetainUntil.
+func (s *Store) Locking() bool { return s.locking }
+
+// Put streams r into the bucket. ETOOLARGE, EINVALID, EUNAVAILABLE.
+//
+// A blob's key is its digest, which is known only after the last byte. A
+// blob that fits in smallBlob is read whole first and sent in one request.
+// A larger one streams to a temporary key while it is hashed, and is then
+// copied server-side to sha256/<hex> and the temporary key removed. The
+// alternative, spooling to a local file and uploading with a known size,
+// would tie every replica to a local disk as large as the largest document
+// and write every byte twice on the gateway; the copy happens inside the
+// object store instead. A failed or cancelled upload leaves nothing: an
+// unfinished multipart upload is aborted by minio-go, and a finished
+// temporary object is removed before Put returns.
+func (s *Store) Put(ctx context.Context, r io.Reader, opts gateway.PutOptions) (gateway.BlobInfo, error) {
+	if err := blobio.CheckPutOptions(opts); err != nil {
+		return gateway.BlobInfo{}, err
+	}
+	in := blobio.NewIngest(ctx, r, opts.MaxSize)
+	head, err := readHead(in)
+	if err != nil {
+		return gateway.BlobInfo{}, ingestErr(in, err)
+	}
+	if len(head) <= smallBlob {
+		return s.putSmall(ctx, in, head, opts)
+	}
+	return s.putLarge(ctx, in, io.MultiReader(bytes.NewReader(head), in), opts)
+}
+
+// readHead reads up to smallBlob+1 bytes. Its buffer grows with what arrives
+// and stops at that bound, so a small blob costs little and a large one no
+// more than the bound.
+func readHead(r io.Reader) ([]byte, error) {
+	buf := make([]byte, 0, 32<<10)
+	for len(buf) <= smallBlob {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(2*cap(buf), smallBlob+1))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
+}
+
+func (s *Store) putSmall(ctx context.Context, in *blobio.Ingest, b []byte, opts gateway.PutOptions) (gateway.BlobInfo, error) {
+	sum, err := in.Finish(opts.SHA256)
+	if err != nil {
+		return gateway.BlobInfo{}, err
+	}
+	if info, ok, err := s.existing(ctx, sum, opts); err != nil || ok {
+		return info, err
+	}
+	po := minio.PutObjectOptions{ContentType: opts.ContentType}
+	until := s.retention(opts)
+	if !until.IsZero() {
+		po.Mode, po.RetainUntilDate = minio.Compliance, until
+	}
+	if _, err := s.client.PutObject(ctx, s.bucket, blobPrefix+sum, bytes.NewReader(b), int64(len(b)), po); err != nil {
+		return gateway.BlobInfo{}, mapErr("put blob", sum, err)
+	}
+	return gateway.BlobInfo{SHA256: sum, Size: int64(len(b)), RetainUntil: until}, nil
+}
+
+func (s *Store) putLarge(ctx context.Context, in *blobio.Ingest, body io.Reader, opts gateway.PutOptions) (gateway.BlobInfo, error) {
+	tmp := tmpPrefix + randomName()
+	up, err := s.client.PutObject(ctx, s.bucket, tmp, body, -1, minio.PutObjectOptions{
+		ContentType: opts.ContentType,
+		PartSize:    partSize,
+	})
+	if err != nil {
+		return gateway.BlobInfo{}, ingestErr(in, mapErr("upload blob", tmp, err))
+	}
+	// From here on the temporary object exists and must go, whatever happens,
+	// even when the caller's context is already done.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		s.client.RemoveObject(cctx, s.bucket, tmp, minio.RemoveObjectOptions{VersionID: up.VersionID})
+	}()
+
+	sum, err := in.Finish(opts.SHA256)
+	if err != nil {
+		return gateway.BlobInfo{}, err
+	}
+	if up.Size != in.Size() {
+		return gateway.BlobInfo{}, fmt.Errorf("upload blob %s: store took %d bytes of %d", tmp, up.Size, in.Size())
+	}
+	if info, ok, err := s.existing(ctx, sum, opts); err != nil || ok {
+		return info, err
+	}
+	dst := minio.CopyDestOptions{Bucket: s.bucket, Object: blobPrefix + sum}
+	if opts.ContentType != "" {
+		dst.ContentType, dst.ReplaceMetadata = opts.ContentType, true
+	}
+	until := s.retention(opts)
+	if !until.IsZero() {
+		dst.Mode, dst.RetainUntilDate = minio.Compliance, until
+	}
+	src := minio.CopySrcOptions{Bucket: s.bucket, Object: tmp, VersionID: up.VersionID}
+	if up.Size <= maxCopySize {
+		_, err = s.client.CopyObject(ctx, dst, src)
+	} else {
+		_, err = s.client.ComposeObject(ctx, dst, src)
+	}
+	if err != nil {
+		return gateway.BlobInfo{}, mapErr("copy blob into place", sum, err)
+	}
+	return gateway.BlobInfo{SHA256: sum, Size: up.Size, RetainUntil: until}, nil
+}
+
+// existing handles a Put of content already stored: nothing is uploaded again
+// (on a versioned bucket that would pile up versions), but a later retention
+// date than the stored one is applied, as retention only ever grows.
+func (s *Store) existing(ctx context.Context, sum string, opts gateway.PutOptions) (gateway.BlobInfo, bool, error) {
+	info, err := s.Stat(ctx, sum)
+	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
+		return gateway.BlobInfo{}, false, nil
+	} else if err != nil {
+		return gateway.BlobInfo{}, false, err
+	}
+	if until := s.retention(opts); until.After(info.RetainUntil) {
+		mode := minio.Compliance
+		err := s.client.PutObjectRetention(ctx, s.bucket, blobPrefix+sum, minio.PutObjectRetentionOptions{
+			Mode:            &mode,
+			RetainUntilDate: &until,
+		})
+		if err != nil {
+			return gateway.BlobInfo{}, false, mapErr("extend retention of blob", sum, err)
+		}
+		info.RetainUntil = until
+	}
+	return info, true, nil
+}
+
+// retention is the retention date to set for a Put: none when the bucket
+// cannot lock or the date has passed (S3 refuses dates in the past). S3
+// keeps whole seconds; rounding up never shortens what was asked.
+func (s *Store) retention(opts gateway.PutOptions) time.Time {
+	if !s.locking || !opts.RetainUntil.After(time.Now()) {
+		return time.Time{}
+	}
+	t := opts.RetainUntil.UTC()
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		t = r.Add(time.Second)
+	}
+	return t
+}
+
+// Get opens a blob; the reader fails with EINTEGRITY at EOF when the object's
+// bytes do not hash to its key. ENOTFOUND, EINVALID, EUNAVAILABLE.
+func (s *Store) Get(ctx context.Context, sha256Hex string) (io.ReadCloser, gateway.BlobInfo, error) {
+	if err := blobio.CheckDigest(sha256Hex); err != nil {
+		return nil, gateway.BlobInfo{}, err
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, blobPrefix+sha256Hex, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, gateway.BlobInfo{}, mapErr("get blob", sha256Hex, err)
+	}
+	// GetObject is lazy; Stat sends the request and surfaces NoSuchKey.
+	oi, err := obj.Stat()
+	if err != nil {
+		obj.Close()
+		return nil, gateway.BlobInfo{}, mapErr("get blob", sha256Hex, err)
+	}
+	info := blobInfo(sha256Hex, oi)
+	return blobio.Verify(&objectReader{obj: obj, key: sha256Hex}, sha256Hex, oi.Size), info, nil
+}
+
+// objectReader turns the store's errors in the middle of a download into
+// domain codes, so a dropped connection reads as EUNAVAILABLE.
+type objectReader struct {
+	obj *minio.Object
+	key string
+}
+
+func (o *objectReader) Read(p []byte) (int, error) {
+	n, err := o.obj.Read(p)
+	if err != nil && err != io.EOF {
+		err = mapErr("read blob", o.key, err)
+	}
+	return n, err
+}
+
+func (o *objectReader) Close() error { return o.obj.Close() }
+
+// Stat describes a blob. ENOTFOUND, EINVALID, EUNAVAILABLE.
+func (s *Store) Stat(ctx context.Context, sha256Hex string) (gateway.BlobInfo, error) {
+	if err := blobio.CheckDigest(sha256Hex); err != nil {
+		return gateway.BlobInfo{}, err
+	}
+	oi, err := s.client.StatObject(ctx, s.bucket, blobPrefix+sha256Hex, minio.StatObjectOptions{})
+	if err != nil {
+		return gateway.BlobInfo{}, mapErr("stat blob", sha256Hex, err)
+	}
+	return blobInfo(sha256Hex, oi), nil
+}
+
+func blobInfo(sha256Hex string, oi minio.ObjectInfo) gateway.BlobInfo {
+	info := gateway.BlobInfo{SHA256: sha256Hex, Size: oi.Size}
+	if v := oi.Metadata.Get(retainHeader); v != "" {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			info.RetainUntil = t
+		}
+	}
+	return info
+}
+
+// Delete removes a blob. On a versioned bucket every version of the key goes,
+// since a delete marker alone would leave the bytes (and the storage bill)
+// in place. A missing blob is not an error. ECONFLICT while retained,
+// EINVALID, EUNAVAILABLE.
+func (s *Store) Delete(ctx context.Context, sha256Hex string) error {
+	info, err := s.Stat(ctx, sha256Hex)
+	switch {
+	case gateway.ErrorCode(err) == gateway.ENOTFOUND && !s.versioned:
+		return nil
+	case gateway.ErrorCode(err) == gateway.ENOTFOUND:
+		// Older versions may still hide under a delete marker; go on.
+	case err != nil:
+		return err
+	case time.Now().Before(info.RetainUntil):
+		return gateway.Errorf(gateway.ECONFLICT, "blob %s is retained until %s", sha256Hex, info.RetainUntil.UTC().Format(time.RFC3339))
+	}
+	key := blobPrefix + sha256Hex
+	if !s.versioned {
+		if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+			return deleteErr(sha256Hex, err)
+		}
+		return nil
+	}
+	for v := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if v.Err != nil {
+			return mapErr("list blob versions", sha256Hex, v.Err)
+		}
+		if v.Key != key {
+			continue
+		}
+		if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: v.VersionID}); err != nil {
+			return deleteErr(sha256Hex, err)
+		}
+	}
+	return nil
+}
+
+func deleteErr(sha256Hex string, err error) error {
+	// An older version may still be locked although the newest is not.
+	if code := minio.ToErrorResponse(err).Code; code == "AccessDenied" || code == "ObjectLocked" {
+		return fmt.Errorf("delete blob %s: %w: %w", sha256Hex, gateway.Errorf(gateway.ECONFLICT, "blob %s is under retention", sha256Hex), err)
+	}
+	return mapErr("delete blob", sha256Hex, err)
+}
+
+// Ping checks that the bucket is reachable. EUNAVAILABLE.
+func (s *Store) Ping(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return mapErr("ping bucket", s.bucket, err)
+	}
+	if !ok {
+		return fmt.Errorf("ping bucket %s: %w", s.bucket, gateway.Errorf(gateway.EUNAVAILABLE, "blob storage is unavailable"))
+	}
+	return nil
+}
+
+// Blobs yields every stored blob last written before writtenBefore (all when
+// zero), in key order. The time is the object's LastModified: a Put of content
+// already stored does not refresh it, so an orphan sweeper must not take an
+// old write time as proof that nobody is about to reference a blob.
+func (s *Store) Blobs(ctx context.Context, writtenBefore time.Time) iter.Seq2[gateway.BlobInfo, error] {
+	return func(yield func(gateway.BlobInfo, error) bool) {
+		for oi := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: blobPrefix, Recursive: true}) {
+			if oi.Err != nil {
+				yield(gateway.BlobInfo{}, mapErr("list blobs", s.bucket, oi.Err))
+				return
+			}
+			name := strings.TrimPrefix(oi.Key, blobPrefix)
+			if !blobio.ValidDigest(name) {
+				continue
+			}
+			if !writtenBefore.IsZero() && !oi.LastModified.Before(writtenBefore) {
+				continue
+			}
+			if !yield(gateway.BlobInfo{SHA256: name, Size: oi.Size}, nil) {
+				return
+			}
+		}
+	}
+}
+
+func randomName() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// ingestErr prefers the reason the body reader gave up (size limit or
+// cancelled context) over what minio-go made of it.
+func ingestErr(in *blobio.Ingest, err error) error {
+	if in.Err() != nil {
+		return in.Err()
+	}
+	return err
+}
+
+// mapErr turns minio-go and network errors into domain codes, keeping the
+// original for the log.
+func mapErr(op, key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var code string
+	switch minio.ToErrorResponse(err).Code {
+	case "NoSuchKey", "NoSuchVersion":
+		return fmt.Errorf("%s %s: %w: %w", op, key, gateway.Errorf(gateway.ENOTFOUND, "blob %s not found", key), err)
+	case "NoSuchBucket", "SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout",
+		"XMinioServerNotInitialized", "XMinioStorageFull", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+		// Missing bucket or bad credentials are configuration faults, but to a
+		// client they look the same as an outage: try again later.
+		code = gateway.EUNAVAILABLE
+	}
+	if code == "" && !errors.Is(err, context.Canceled) {
+		var nerr net.Error
+		if errors.As(err, &nerr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+			errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) {
+			code = gateway.EUNAVAILABLE
+		}
+	}
+	if code != "" {
+		return fmt.Errorf("%s %s: %w: %w", op, key, gateway.Errorf(code, "blob storage is unavailable"), err)
+	}
+	return fmt.Errorf("%s %s: %w", op, key, err)
+}
