@@ -427,6 +427,8 @@ func (a *attachmentReader) Read(b []byte) (int, error) {
 		switch {
 		case errors.As(err, &gerr):
 			a.err = err
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			a.err = gateway.Errorf(gateway.EINVALID, "attachment %q: ContentTransferEncoded at line %d is not valid base64 (it ends in the middle of a 4-character group; is it cut short or missing its = padding?)", a.name, a.line)
 		case errors.As(err, &corrupt):
 			a.err = gateway.Errorf(gateway.EINVALID, "attachment %q: ContentTransferEncoded at line %d is not valid base64 (byte %d of its text)", a.name, a.line, int64(corrupt))
 		default:

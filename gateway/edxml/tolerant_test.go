@@ -157,6 +157,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad date", pkgXML(okHeader+"\n<edXML:DueDate>soon</edXML:DueDate>", ""), Options{}, gateway.EINVALID, []string{"DueDate", "soon", "line 5"}},
 		{"bad business type", pkgXML(okHeader, "")[:0] + strings.Replace(pkgXML(okHeader, ""), "</edXML:MessageHeader>", "</edXML:MessageHeader><edXML:TraceHeaderList><edXML:Bussiness><edXML:BussinessDocType>7</edXML:BussinessDocType></edXML:Bussiness></edXML:TraceHeaderList>", 1), Options{}, gateway.EINVALID, []string{"BussinessDocType", "7"}},
 		{"bad base64", pkgXML(okHeader, attXML("not*base64")), Options{}, gateway.EINVALID, []string{"base64", "a.pdf"}},
+		{"cut-short base64", pkgXML(okHeader, attXML("QUJDRA")), Options{}, gateway.EINVALID, []string{"base64", "padding"}},
 		{"JMeter placeholder", pkgXML(okHeader, attXML("${__StringFromFile(test.txt,,,)}")), Options{}, gateway.EINVALID, []string{"base64"}},
 		{"element in attachment", pkgXML(okHeader, attXML("QUJD<x/>")), Options{}, gateway.EINVALID, []string{"only base64"}},
 		{"bad entity in attachment", pkgXML(okHeader, attXML("QUJD&bogus;")), Options{}, gateway.EINVALID, []string{"&bogus;"}},
