@@ -1,8 +1,10 @@
 package auditlog
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"sync"
 
 	"docgate/gateway"
 	"github.com/transparency-dev/merkle/compact"
@@ -16,12 +18,20 @@ import (
 const maxBatch = 100_000
 
 // Log appends records to the tree kept in a Storage and serves signed
-// checkpoints and proofs. It holds no state of its own beyond its
-// dependencies, so any number of replicas can share one Storage.
+// checkpoints and proofs. Any number of replicas can share one Storage; the
+// only state a Log keeps is the last checkpoint it signed, to refuse to sign
+// one that does not extend it.
 type Log struct {
 	store  Storage
 	signer note.Signer
 	rf     *compact.RangeFactory
+
+	mu sync.Mutex
+	// last is the largest checkpoint this Log has signed (Root nil before
+	// the first). Every later one must extend it: C2SP forbids a log to sign
+	// two inconsistent checkpoints, and storage that was rolled back or
+	// edited would otherwise make it do exactly that.
+	last Checkpoint
 }
 
 // NewLog returns the log kept in store and signed by signer, whose key name
@@ -158,6 +168,8 @@ func (l *Log) root(ctx context.Context, size uint64) ([]byte, error) {
 }
 
 // Checkpoint signs and returns a checkpoint of the log at its current size.
+// EINTEGRITY when storage no longer extends the last checkpoint this Log
+// signed (rolled back or edited): it refuses to sign a fork.
 func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 	size, err := l.Size(ctx)
 	if err != nil {
@@ -171,7 +183,47 @@ func (l *Log) checkpointAt(ctx context.Context, size uint64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return SignCheckpoint(Checkpoint{Origin: l.Origin(), Size: size, Root: root}, l.signer)
+	if err := l.checkExtendsLast(ctx, size, root); err != nil {
+		return nil, err
+	}
+	signed, err := SignCheckpoint(Checkpoint{Origin: l.Origin(), Size: size, Root: root}, l.signer)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if l.last.Root == nil || size > l.last.Size {
+		l.last = Checkpoint{Origin: l.Origin(), Size: size, Root: root}
+	}
+	l.mu.Unlock()
+	return signed, nil
+}
+
+// checkExtendsLast fails with EINTEGRITY unless the tree of size leaves with
+// this root extends the last checkpoint this Log signed. It costs one
+// consistency proof, O(log n) reads, and nothing when the size is unchanged.
+func (l *Log) checkExtendsLast(ctx context.Context, size uint64, root []byte) error {
+	l.mu.Lock()
+	last := l.last
+	l.mu.Unlock()
+	switch {
+	case last.Root == nil:
+		return nil
+	case size < last.Size:
+		return gateway.Errorf(gateway.EINTEGRITY, "audit log storage holds %d leaves, but this log signed a checkpoint of %d: it was rolled back", size, last.Size)
+	case size == last.Size:
+		if !bytes.Equal(root, last.Root) {
+			return gateway.Errorf(gateway.EINTEGRITY, "audit log root at %d changed since this log signed it", size)
+		}
+		return nil
+	}
+	p, err := l.ConsistencyProof(ctx, last.Size, size)
+	if err != nil {
+		return err
+	}
+	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, last.Size, size, p, last.Root, root); err != nil {
+		return gateway.Errorf(gateway.EINTEGRITY, "audit log at %d does not extend the checkpoint of %d this log signed: stored hashes changed", size, last.Size)
+	}
+	return nil
 }
 
 // InclusionProof returns the RFC 9162 inclusion proof of leaf index in the

@@ -374,7 +374,33 @@ func TestTamperingIsDetected(t *testing.T) {
 		if _, err := l.AppendData(ctx, [][]byte{mustEncode(t, testRecord(n))}); err != nil {
 			t.Fatal(err)
 		}
-		expectInconsistent(t, v, cp, l, n)
+		// The log that signed cp refuses to sign a fork of it...
+		if _, err := l.Checkpoint(ctx); gateway.ErrorCode(err) != gateway.EINTEGRITY {
+			t.Fatalf("log signed a checkpoint over a changed node: %v", err)
+		}
+		// ...and one that has forgotten cp (a restarted replica) signs,
+		// but the auditor who kept cp notices.
+		expectInconsistent(t, v, cp, NewLog(store, l.signer), n)
+	})
+	t.Run("storage rolled back", func(t *testing.T) {
+		l, store, _, v, cp, _ := setup(t)
+		truncate(t, store, n/2)
+		if _, err := l.Checkpoint(ctx); gateway.ErrorCode(err) != gateway.EINTEGRITY {
+			t.Fatalf("log signed a checkpoint after a rollback: %v", err)
+		}
+		// Appending back to the old size makes a fork, not a repair.
+		m := NewLog(store, l.signer)
+		for i := n / 2; i < n; i++ {
+			r := testRecord(i)
+			r.EvidenceID += "-again"
+			if _, err := m.Append(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := l.Checkpoint(ctx); gateway.ErrorCode(err) != gateway.EINTEGRITY {
+			t.Fatalf("log signed a fork of its own checkpoint: %v", err)
+		}
+		expectInconsistent(t, v, cp, m, n)
 	})
 	t.Run("shrinking tree", func(t *testing.T) {
 		l, _, data, v, cp, _ := setup(t)
@@ -403,6 +429,20 @@ func rewriteLeaf(t *testing.T, m *MemoryStorage, index int, data []byte) {
 		t.Fatalf("rewrite needs the same length: %d vs %d", len(data), m.leafEnd[index]-start)
 	}
 	copy(m.leafData[start:], data)
+}
+
+// truncate drops every leaf from size on, and the nodes over them, as a
+// database restored from an old backup would.
+func truncate(t *testing.T, m *MemoryStorage, size int) {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.size = uint64(size)
+	m.leafEnd = m.leafEnd[:size]
+	m.leafData = m.leafData[:m.leafEnd[size-1]]
+	for l := range m.levels {
+		m.levels[l] = m.levels[l][:(size>>l)*32]
+	}
 }
 
 func flipNode(t *testing.T, m *MemoryStorage, id NodeID) {
