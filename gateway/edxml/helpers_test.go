@@ -296,8 +296,7 @@ func genPackage(rng *rand.Rand) (*Package, [][]byte) {
 		}
 		info := AttachmentInfo{ContentID: fmt.Sprintf("cid:%d-%d", i, rng.IntN(1000)), Name: genText(rng, 20) + ".pdf",
 			ContentType: "application/pdf", Description: genText(rng, 30), Size: int64(len(body))}
-		p.Attachments = append(p.Attachments, info)
-		p.References = append(p.References, Reference{ContentID: info.ContentID, ContentType: info.ContentType, Description: info.Description, AttachmentName: info.Name})
+		p.AddAttachment(info)
 		bodies = append(bodies, body)
 	}
 	return p, bodies

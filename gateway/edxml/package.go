@@ -170,3 +170,15 @@ type Status struct {
 	Description string
 	Timestamp   time.Time
 }
+
+// AddAttachment lists an attachment and its manifest Reference together,
+// the way the writer's readers expect to find them.
+func (p *Package) AddAttachment(att AttachmentInfo) {
+	p.Attachments = append(p.Attachments, att)
+	p.References = append(p.References, Reference{
+		ContentID:      att.ContentID,
+		ContentType:    att.ContentType,
+		Description:    att.Description,
+		AttachmentName: att.Name,
+	})
+}

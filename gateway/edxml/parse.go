@@ -73,6 +73,7 @@ type node struct {
 	line   int
 	raw    []byte // the Signature element's exact bytes
 	size   int64  // ContentTransferEncoded: decoded bytes
+	closed bool   // its end tag has been read
 }
 
 func (n *node) child(local string) *node {
@@ -209,12 +210,17 @@ type parser struct {
 	decoded     int64
 	sig         *node // the open Signature element
 	sigDepth    int
+	// check, when set, validates the header once it is complete and before
+	// the first attachment reaches the sink, so that a package that will be
+	// refused does not make the caller store its attachments first.
+	check   func(root *node) error
+	checked bool
 }
 
 // parseTree reads the whole input into a tree of nodes, streaming the
 // attachments to opts.Attachment on the way.
-func parseTree(r io.Reader, opts Options) (*node, error) {
-	p := &parser{opts: opts.withDefaults()}
+func parseTree(r io.Reader, opts Options, check func(root *node) error) (*node, error) {
+	p := &parser{opts: opts.withDefaults(), check: check}
 	p.src = &source{br: bufio.NewReaderSize(r, 32<<10), line: 1, counting: true, budget: p.opts.MaxHeaderBytes}
 	p.dec = xml.NewDecoder(p.src)
 	p.dec.Strict = true
@@ -336,6 +342,7 @@ func (p *parser) end() {
 		p.sig = nil
 	}
 	if len(p.stack) > 0 {
+		p.stack[len(p.stack)-1].closed = true
 		p.stack = p.stack[:len(p.stack)-1]
 	}
 }
@@ -377,6 +384,12 @@ func (p *parser) stream(n *node) error {
 	tr := &textReader{src: p.src, line: n.line, rawLimit: 2*limit + 1<<20}
 	ar := &attachmentReader{r: base64.NewDecoder(base64.StdEncoding, tr), limit: limit, name: name, line: n.line, total: limit < p.opts.MaxAttachmentBytes}
 	if p.opts.Attachment != nil {
+		if p.check != nil && !p.checked {
+			p.checked = true
+			if err := p.check(p.root); err != nil {
+				return err
+			}
+		}
 		if err := p.opts.Attachment(info, ar); err != nil {
 			if ar.err != nil {
 				return ar.err
@@ -522,8 +535,7 @@ func (t *textReader) notBase64() error {
 }
 
 // markup handles a '<' inside the text: a CDATA section or a comment is read
-// through; anything else ends the text and is given back to the decoder. It
-// returns with b = 0 in the cases the caller must skip.
+// through; anything else ends the text and is given back to the decoder.
 func (t *textReader) markup() error {
 	c, err := t.next()
 	if err != nil {

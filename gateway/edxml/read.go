@@ -16,7 +16,23 @@ import (
 // a limit of opts is exceeded; an error of the sink or the reader, wrapped.
 func ParsePackage(r io.Reader, opts Options) (*Package, error) {
 	opts = opts.withDefaults()
-	root, err := parseTree(r, opts)
+	root, err := parseTree(r, opts, func(root *node) error {
+		// Attachments follow the envelope: when the MessageHeader is
+		// complete, refuse a bad one before the sink stores anything.
+		_, hdr, err := header(root)
+		if err != nil {
+			return nil // not there yet; the full check follows the parse
+		}
+		if mh := hdr.child("MessageHeader"); mh != nil && mh.closed {
+			m := &mapper{}
+			pkg := &Package{Header: m.messageHeader(mh)}
+			if m.err != nil {
+				return m.err
+			}
+			return validatePackage(pkg, mh, opts)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +82,7 @@ func ParsePackage(r io.Reader, opts Options) (*Package, error) {
 // without a Description; ETOOLARGE when a limit of opts is exceeded.
 func ParseStatus(r io.Reader, opts Options) (*Status, error) {
 	opts = opts.withDefaults()
-	root, err := parseTree(r, opts)
+	root, err := parseTree(r, opts, nil)
 	if err != nil {
 		return nil, err
 	}

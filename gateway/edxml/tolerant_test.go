@@ -228,6 +228,27 @@ func TestSinkError(t *testing.T) {
 	wantCode(t, err, gateway.EINVALID, "base64")
 }
 
+// TestHeaderCheckedBeforeSink: a package that will be refused does not make
+// the caller store its attachments first.
+func TestHeaderCheckedBeforeSink(t *testing.T) {
+	in := pkgXML(`<edXML:From><edXML:OrganName>x</edXML:OrganName></edXML:From><edXML:To><edXML:OrganId>2</edXML:OrganId></edXML:To><edXML:Subject>s</edXML:Subject>`, attXML("QUJD"))
+	called := false
+	_, err := ParsePackage(strings.NewReader(in), Options{Attachment: func(AttachmentInfo, io.Reader) error {
+		called = true
+		return nil
+	}})
+	wantCode(t, err, gateway.EINVALID, "From/OrganId")
+	if called {
+		t.Error("the sink was called for a package with no sender")
+	}
+	in = pkgXML(okHeader+"<edXML:DueDate>later</edXML:DueDate>", attXML("QUJD"))
+	_, err = ParsePackage(strings.NewReader(in), Options{Attachment: func(AttachmentInfo, io.Reader) error {
+		t.Error("the sink was called for a package with a bad date")
+		return nil
+	}})
+	wantCode(t, err, gateway.EINVALID, "DueDate")
+}
+
 func TestTestdataIsOurs(t *testing.T) {
 	// The generated inputs say they were written for these tests, so that no
 	// one mistakes them for real packages.
