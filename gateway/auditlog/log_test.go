@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -785,4 +786,67 @@ func TestCostIsLogarithmic(t *testing.T) {
 	}
 	measure("checkpoint", func() error { return second(l.Checkpoint(ctx)) })
 	measure("append", func() error { return second(l.Append(ctx, testRecord(n))) })
+}
+
+func TestAuditRecomputesEverything(t *testing.T) {
+	ctx := context.Background()
+	const n = 1000
+	for name, tc := range map[string]struct {
+		tamper func(t *testing.T, l *Log, store *MemoryStorage, data [][]byte) Storage
+		want   string // the error code, "" for success
+		detail string // what the message must name
+	}{
+		"intact": {func(t *testing.T, l *Log, store *MemoryStorage, data [][]byte) Storage {
+			// Leaves appended after the checkpoint are not its business.
+			if _, err := l.Append(ctx, testRecord(n)); err != nil {
+				t.Fatal(err)
+			}
+			return store
+		}, "", ""},
+		"rewritten leaf data": {func(t *testing.T, l *Log, store *MemoryStorage, data [][]byte) Storage {
+			r := testRecord(555)
+			r.PDFSHA256[0] ^= 1 // same length, so only the bytes change
+			rewriteLeaf(t, store, 555, mustEncode(t, r))
+			return store
+		}, gateway.EINTEGRITY, "leaf 555"},
+		"changed node": {func(t *testing.T, l *Log, store *MemoryStorage, data [][]byte) Storage {
+			flipNode(t, store, NodeID{Level: 3, Index: 17})
+			return store
+		}, gateway.EINTEGRITY, "node 3/17"},
+		"rolled back": {func(t *testing.T, l *Log, store *MemoryStorage, data [][]byte) Storage {
+			truncate(t, store, n-1)
+			return store
+		}, gateway.EINTEGRITY, "fewer"},
+		"consistently rewritten history": {func(t *testing.T, l *Log, store *MemoryStorage, data [][]byte) Storage {
+			data = append([][]byte(nil), data...)
+			data[0] = mustEncode(t, testRecord(n+5))
+			m := NewMemoryStorage()
+			if _, err := NewLog(m, l.signer).AppendData(ctx, data); err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}, gateway.EINTEGRITY, "rewritten"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, store, data, v := mustLog(t, n, 300)
+			cp, err := l.Checkpoint(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = Audit(ctx, tc.tamper(t, l, store, data), v, cp)
+			if got := gateway.ErrorCode(err); got != tc.want || !strings.Contains(gateway.ErrorMessage(err), tc.detail) {
+				t.Fatalf("got %v, want code %q naming %q", err, tc.want, tc.detail)
+			}
+		})
+	}
+	t.Run("forged checkpoint", func(t *testing.T) {
+		l, store, _, v := mustLog(t, 10, 10)
+		cp, err := l.Checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Audit(ctx, store, v, flipSignature(t, cp)); !errors.Is(err, ErrVerification) {
+			t.Fatalf("got %v, want ErrVerification", err)
+		}
+	})
 }
