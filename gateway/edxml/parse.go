@@ -143,6 +143,7 @@ type source struct {
 	budget   int64
 	rec      []byte
 	ioErr    error
+	streamed int64 // bytes consumed while not counting, which the decoder never saw
 }
 
 func (s *source) ReadByte() (byte, error) {
@@ -165,6 +166,9 @@ func (s *source) ReadByte() (byte, error) {
 		s.line++
 	}
 	s.prev, s.last = s.last, b
+	if !s.counting {
+		s.streamed++
+	}
 	if s.counting {
 		s.budget--
 		if s.budget < 0 {
@@ -194,6 +198,7 @@ func (s *source) Read(p []byte) (int, error) {
 func (s *source) unread(b byte) {
 	s.pending = append(s.pending, b)
 	s.pos--
+	s.streamed--
 	if b == '\n' {
 		s.line--
 	}
@@ -229,7 +234,7 @@ func parseTree(r io.Reader, opts Options, check func(root *node) error) (*node, 
 			// Start recording the next token; a byte the decoder read and
 			// pushed back (the '<' after text) belongs to it.
 			p.src.rec = p.src.rec[:0]
-			if p.dec.InputOffset() < p.src.pos {
+			if p.dec.InputOffset() < p.src.pos-p.src.streamed {
 				p.src.rec = append(p.src.rec, p.src.last)
 			}
 		}

@@ -262,3 +262,19 @@ func TestTestdataIsOurs(t *testing.T) {
 		}
 	}
 }
+
+// TestSignatureAfterAttachment: the raw Signature is exact even when an
+// attachment was streamed before it (the decoder's offsets then lag the
+// input's).
+func TestSignatureAfterAttachment(t *testing.T) {
+	sig := `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue>c2ln</SignatureValue></Signature>`
+	in := strings.Replace(pkgXML(okHeader, ""), "</edXML:MessageHeader>",
+		"</edXML:MessageHeader><edXML:Attachment><edXML:ContentTransferEncoded>QUJD</edXML:ContentTransferEncoded></edXML:Attachment>\n  "+sig, 1)
+	pkg, err := ParsePackage(strings.NewReader(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(pkg.Signature) != sig {
+		t.Errorf("signature %q; want %q", pkg.Signature, sig)
+	}
+}
