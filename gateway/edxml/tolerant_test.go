@@ -269,7 +269,7 @@ func TestTestdataIsOurs(t *testing.T) {
 func TestSignatureAfterAttachment(t *testing.T) {
 	sig := `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue>c2ln</SignatureValue></Signature>`
 	in := strings.Replace(pkgXML(okHeader, ""), "</edXML:MessageHeader>",
-		"</edXML:MessageHeader><edXML:Attachment><edXML:ContentTransferEncoded>QUJD</edXML:ContentTransferEncoded></edXML:Attachment>\n  "+sig, 1)
+		"</edXML:MessageHeader><edXML:Attachment><edXML:ContentTransferEncoded>QUJD</edXML:ContentTransferEncoded></edXML:Attachment>"+sig, 1)
 	pkg, err := ParsePackage(strings.NewReader(in), Options{})
 	if err != nil {
 		t.Fatal(err)
