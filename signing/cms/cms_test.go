@@ -404,3 +404,29 @@ func TestPlainECDSA(t *testing.T) {
 		t.Fatalf("id-ecPublicKey: %v", err)
 	}
 }
+
+// TestTestdataSamples parses the stored samples (also the fuzz seeds) and checks that their
+// signatures hold: a regression net for the encodings openssl writes.
+func TestTestdataSamples(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.p7s"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples: %v", err)
+	}
+	for _, fn := range files {
+		der, err := os.ReadFile(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sd, err := Parse(der)
+		if err != nil {
+			t.Fatalf("%s: %v", fn, err)
+		}
+		o := VerifyOptions{}
+		if sd.Detached {
+			o.Content = []byte("seed content")
+		}
+		if _, err := sd.Verify(o); err != nil {
+			t.Errorf("%s: %v", fn, err)
+		}
+	}
+}

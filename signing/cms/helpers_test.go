@@ -24,7 +24,18 @@ import (
 type testPKI struct {
 	root    *x509.Certificate
 	rootKey crypto.Signer
+	mu      sync.Mutex
 	signers map[string]testSigner
+	serial  int64
+}
+
+// testKeys generates keys by name; signers are made on first use, so that a fuzz worker
+// (where instrumented RSA key generation takes very long) only pays for the keys it uses.
+var testKeys = map[string]func() (crypto.Signer, error){
+	"rsa2048": func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 2048) },
+	"p256":    func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) },
+	"p384":    func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P384(), rand.Reader) },
+	"p521":    func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P521(), rand.Reader) },
 }
 
 type testSigner struct {
@@ -68,25 +79,6 @@ func newTestPKI() (*testPKI, error) {
 	}
 	root, _ := x509.ParseCertificate(rootDER)
 	p := &testPKI{root: root, rootKey: rootKey, signers: map[string]testSigner{}}
-	keys := map[string]func() (crypto.Signer, error){
-		"rsa2048": func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 2048) },
-		"p256":    func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) },
-		"p384":    func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P384(), rand.Reader) },
-		"p521":    func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P521(), rand.Reader) },
-	}
-	serial := int64(100)
-	for name, gen := range keys {
-		k, err := gen()
-		if err != nil {
-			return nil, err
-		}
-		serial++
-		c, err := p.issue(k, serial, name)
-		if err != nil {
-			return nil, err
-		}
-		p.signers[name] = testSigner{cert: c, key: k}
-	}
 	return p, nil
 }
 
@@ -114,10 +106,26 @@ func (p *testPKI) issue(k crypto.Signer, serial int64, cn string) (*x509.Certifi
 
 func (p *testPKI) signer(tb testing.TB, name string) testSigner {
 	tb.Helper()
-	s, ok := p.signers[name]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s, ok := p.signers[name]; ok {
+		return s
+	}
+	gen, ok := testKeys[name]
 	if !ok {
 		tb.Fatalf("no test signer %q", name)
 	}
+	k, err := gen()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p.serial++
+	c, err := p.issue(k, 100+p.serial, name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := testSigner{cert: c, key: k}
+	p.signers[name] = s
 	return s
 }
 
