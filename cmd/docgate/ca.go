@@ -129,7 +129,7 @@ func runCAIssue(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	fmt.Fprintf(env.Stdout, "issued %s\n  subject: %s\n  serial: %s\n  valid until: %s\n  files: %s.crt %s.key",
-		req.Kind, is.Cert.Subject.String(), is.Cert.SerialNumber.Text(16), is.Cert.NotAfter.UTC().Format(time.RFC3339), *out, *out)
+		req.Kind, certs.SubjectString(is.Cert), is.Cert.SerialNumber.Text(16), is.Cert.NotAfter.UTC().Format(time.RFC3339), *out, *out)
 	if *p12pw != "" {
 		fmt.Fprintf(env.Stdout, " %s.p12", *out)
 	}
