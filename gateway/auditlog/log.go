@@ -20,7 +20,7 @@ const maxBatch = 100_000
 // Log appends records to the tree kept in a Storage and serves signed
 // checkpoints and proofs. Any number of replicas can share one Storage; the
 // only state a Log keeps is the last checkpoint it signed, to refuse to sign
-// one that does not extend it.
+// one that does not extend it. A Log is safe for concurrent use.
 type Log struct {
 	store  Storage
 	signer note.Signer

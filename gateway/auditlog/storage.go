@@ -34,8 +34,19 @@ type Node struct {
 // lock: they read the committed size and then only nodes below it, which
 // nobody rewrites.
 //
+// A schema that fits (PostgreSQL; SQLite alike with BLOB and INTEGER):
+//
+//	auditlog_head   (log_id int PRIMARY KEY, size bigint NOT NULL)   -- locked FOR UPDATE by Append
+//	auditlog_leaves (idx bigint PRIMARY KEY, data bytea NOT NULL)
+//	auditlog_nodes  (level smallint, idx bigint, hash bytea NOT NULL, PRIMARY KEY (level, idx))
+//
+// Indexes stay below 2^63, so signed 64-bit columns hold them. ReadNodes is
+// one query (for example WHERE (level, idx) IN (...) or = ANY of two arrays),
+// and Write one COPY or multi-row INSERT per table.
+//
 // Implementations: MemoryStorage here, for tests; storage/sqlite and
-// storage/postgres are to follow.
+// storage/postgres are to follow, and auditlogtest.TestStorage is the
+// conformance suite each must pass.
 type Storage interface {
 	// Size returns the number of leaves committed. EUNAVAILABLE.
 	Size(ctx context.Context) (uint64, error)
