@@ -34,6 +34,9 @@ func packageSeeds(f *testing.F) {
 	}
 	f.Add([]byte(pkgXML(okHeader, attXML("<![CDATA[QUJD]]>&#13;&#10;<!-- c -->"))))
 	f.Add([]byte("<edXML>\n<edXMLEnvelope><edXMLHeader><MessageHeader><From><From></MessageHeader>"))
+	f.Add([]byte("<edXML><edXMLEnvelope><edXMLHeader><MessageHeader><From><OrganId>1</OrganId></From><To><OrganId>2</OrganId></To>" +
+		"<Subject>s</Subject><DueDate>01/02/2026</DueDate></MessageHeader><Signature><a/></Signature></edXMLHeader></edXMLEnvelope>" +
+		"<AttachmentEncoded><Attachment><ContentId>c</ContentId><ContentTransferEncoded>QUJD</ContentTransferEncoded></Attachment></AttachmentEncoded></edXML>"))
 }
 
 // checkError: a parse of in-memory bytes fails only with a client-visible
@@ -58,6 +61,9 @@ func FuzzParsePackage(f *testing.F) {
 		if err != nil {
 			checkError(t, err)
 			return
+		}
+		if len(first.bodies) != len(pkg.Attachments) {
+			t.Fatalf("the sink saw %d attachments, the package lists %d", len(first.bodies), len(pkg.Attachments))
 		}
 		var out bytes.Buffer
 		if err := Encode(&out, pkg, readers(first.bodies)); err != nil {

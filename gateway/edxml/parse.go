@@ -323,18 +323,31 @@ func (p *parser) start(t xml.StartElement) error {
 	case "Signature":
 		p.sig, p.sigDepth = n, 1
 	case "Attachment":
-		if n.parent != nil && n.parent.local == "AttachmentEncoded" {
+		if isAttachment(p.root, n) {
 			p.attachments++
 			if p.attachments > p.opts.MaxAttachments {
 				return gateway.Errorf(gateway.ETOOLARGE, "the edXML has more than %d attachments (line %d)", p.opts.MaxAttachments, n.line)
 			}
 		}
 	case "ContentTransferEncoded":
-		if n.parent != nil && n.parent.local == "Attachment" {
+		if n.parent != nil && isAttachment(p.root, n.parent) {
 			return p.stream(n)
 		}
 	}
 	return nil
+}
+
+// isAttachment says whether n is an attachment of the package:
+// AttachmentEncoded/Attachment beside the envelope, as the standard puts it,
+// or inside the envelope, as some systems do. Only these are streamed to the
+// sink, so that the sink sees exactly the attachments the Package lists;
+// elsewhere an Attachment is unknown content, read as bounded text.
+func isAttachment(root, n *node) bool {
+	ae := n.parent
+	if n.local != "Attachment" || ae == nil || ae.local != "AttachmentEncoded" {
+		return false
+	}
+	return ae.parent == root || ae.parent != nil && ae.parent.local == "edXMLEnvelope" && ae.parent.parent == root
 }
 
 func (p *parser) end() {

@@ -36,7 +36,7 @@ func ParsePackage(r io.Reader, opts Options) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	env, hdr, err := header(root)
+	_, hdr, err := header(root)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func ParsePackage(r io.Reader, opts Options) (*Package, error) {
 		}
 	}
 	pkg.References = references(root)
-	for _, a := range attachmentNodes(root, env) {
+	for _, a := range attachmentNodes(root) {
 		info := attachmentInfo(a, pkg.References)
 		info.Size = a.child("ContentTransferEncoded").sizeOrZero()
 		pkg.Attachments = append(pkg.Attachments, info)
@@ -317,18 +317,21 @@ func references(root *node) []Reference {
 	return out
 }
 
-// attachmentNodes finds AttachmentEncoded/Attachment beside the envelope (as
-// the standard puts it) or inside it (as some systems do).
-func attachmentNodes(root, env *node) []*node {
+// attachmentNodes lists the attachments the parser streamed (see
+// isAttachment), in document order.
+func attachmentNodes(root *node) []*node {
 	var out []*node
-	for _, parent := range []*node{root, env} {
-		for _, ae := range parent.children("AttachmentEncoded") {
-			out = append(out, ae.children("Attachment")...)
-		}
-		if parent == env {
-			break
+	var walk func(n *node, depth int)
+	walk = func(n *node, depth int) {
+		for _, k := range n.kids {
+			if isAttachment(root, k) {
+				out = append(out, k)
+			} else if depth < 2 {
+				walk(k, depth+1)
+			}
 		}
 	}
+	walk(root, 0)
 	return out
 }
 

@@ -191,6 +191,7 @@ func TestParseAccepts(t *testing.T) {
 		{"entities in attachment", pkgXML(okHeader, attXML("QU&#74;D&#x0D;&#xa;")), "ABC"},
 		{"comment and CDATA", pkgXML(okHeader, attXML("<!-- a -- b --><![CDATA[QUJD]]>")), "ABC"},
 		{"attachment inside the envelope", strings.Replace(pkgXML(okHeader, ""), "</edXML:edXMLEnvelope>", attXML("QUJD")+"</edXML:edXMLEnvelope>", 1), "ABC"},
+		{"attachment elsewhere is not one", strings.Replace(pkgXML(okHeader, ""), "</edXML:MessageHeader>", attXML("QUJD")+"</edXML:MessageHeader>", 1), ""},
 		{"undeclared prefix", strings.Replace(pkgXML(okHeader, ""), ` xmlns:edXML="`+Namespace+`"`, "", 1), ""},
 		{"envelope as root", `<edXMLEnvelope><edXMLHeader><MessageHeader>` + strings.ReplaceAll(okHeader, "edXML:", "") + `</MessageHeader></edXMLHeader></edXMLEnvelope>`, ""},
 	}
@@ -268,11 +269,14 @@ func TestTestdataIsOurs(t *testing.T) {
 // input's).
 func TestSignatureAfterAttachment(t *testing.T) {
 	sig := `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue>c2ln</SignatureValue></Signature>`
-	in := strings.Replace(pkgXML(okHeader, ""), "</edXML:MessageHeader>",
-		"</edXML:MessageHeader><edXML:Attachment><edXML:ContentTransferEncoded>QUJD</edXML:ContentTransferEncoded></edXML:Attachment>"+sig, 1)
+	in := strings.Replace(pkgXML(okHeader, ""), "<edXML:edXMLHeader>", attXML("QUJD")+"<edXML:edXMLHeader>", 1)
+	in = strings.Replace(in, "</edXML:MessageHeader>", "</edXML:MessageHeader>"+sig, 1)
 	pkg, err := ParsePackage(strings.NewReader(in), Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(pkg.Attachments) != 1 || pkg.Attachments[0].Size != 3 {
+		t.Errorf("attachments %+v", pkg.Attachments)
 	}
 	if string(pkg.Signature) != sig {
 		t.Errorf("signature %q; want %q", pkg.Signature, sig)
