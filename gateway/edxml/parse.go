@@ -278,6 +278,9 @@ func (p *parser) xmlError(err error) error {
 		msg = se.Msg
 	}
 	msg = strings.TrimPrefix(msg, "xml: ")
+	if strings.Contains(msg, "CharsetReader") {
+		return gateway.Errorf(gateway.EINVALID, "edXML must be encoded in UTF-8 (line %d: %s)", p.src.line, strings.TrimSuffix(msg, " but Decoder.CharsetReader is nil"))
+	}
 	return gateway.Errorf(gateway.EINVALID, "malformed edXML at line %d: %s; the package must be well-formed XML", p.src.line, msg)
 }
 
@@ -370,7 +373,8 @@ func (p *parser) chars(t xml.CharData) error {
 		return nil
 	}
 	if len(p.stack) == 0 {
-		if strings.TrimSpace(string(t)) != "" {
+		// Windows tools put a byte order mark before the declaration.
+		if strings.TrimSpace(strings.TrimPrefix(string(t), "\ufeff")) != "" {
 			return gateway.Errorf(gateway.EINVALID, "malformed edXML at line %d: text outside the root element", p.src.line)
 		}
 		return nil

@@ -148,6 +148,7 @@ func TestParseErrors(t *testing.T) {
 		{"unclosed", pkgXML(okHeader, "<edXML:Extra>"), Options{}, gateway.EINVALID, []string{"line 5"}},
 		{"mismatched", "<edXML>\n<a>\n</b>\n</edXML>", Options{}, gateway.EINVALID, []string{"line 3"}},
 		{"invalid utf-8", pkgXML(okHeader+"<edXML:Content>\xff</edXML:Content>", ""), Options{}, gateway.EINVALID, []string{"UTF-8"}},
+		{"not UTF-8", strings.Replace(pkgXML(okHeader, ""), "UTF-8", "windows-1258", 1), Options{}, gateway.EINVALID, []string{"UTF-8", "windows-1258"}},
 		{"second root", pkgXML(okHeader, "") + "<edXML/>", Options{}, gateway.EINVALID, []string{"root"}},
 		{"missing from", pkgXML(`<edXML:From><edXML:OrganName>x</edXML:OrganName></edXML:From><edXML:To><edXML:OrganId>1</edXML:OrganId></edXML:To><edXML:Subject>s</edXML:Subject>`, ""), Options{}, gateway.EINVALID, []string{"From/OrganId", "line 3"}},
 		{"N/A from", pkgXML(`<edXML:From><edXML:OrganId>N/A</edXML:OrganId></edXML:From><edXML:To><edXML:OrganId>1</edXML:OrganId></edXML:To><edXML:Subject>s</edXML:Subject>`, ""), Options{}, gateway.EINVALID, []string{"From/OrganId"}},
@@ -186,6 +187,7 @@ func TestParseAccepts(t *testing.T) {
 		in   string
 		body string
 	}{
+		{"byte order mark", "\ufeff" + pkgXML(okHeader, ""), ""},
 		{"code only", pkgXML(`<edXML:From><edXML:OrganId>1</edXML:OrganId></edXML:From><edXML:To><edXML:OrganId>2</edXML:OrganId></edXML:To><edXML:Code><edXML:CodeNumber>5</edXML:CodeNumber></edXML:Code>`, ""), ""},
 		{"empty attachment", pkgXML(okHeader, strings.Replace(attXML(""), "<edXML:ContentTransferEncoded></edXML:ContentTransferEncoded>", "<edXML:ContentTransferEncoded/>", 1)), ""},
 		{"entities in attachment", pkgXML(okHeader, attXML("QU&#74;D&#x0D;&#xa;")), "ABC"},
