@@ -598,6 +598,20 @@ func TestProofTextRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A record rebuilt from a receipt verifies; the same record with any
+	// field changed does not.
+	p, err := l.Prove(ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.VerifyRecordProof(p, testRecord(4)); err != nil {
+		t.Fatal(err)
+	}
+	changed := testRecord(4)
+	changed.Time = changed.Time.Add(time.Second)
+	if _, err := v.VerifyRecordProof(p, changed); !errors.Is(err, ErrVerification) {
+		t.Fatalf("changed record verified: %v", err)
+	}
 	for name, text := range map[string]string{
 		"empty":         "",
 		"no header":     "index 0\n\nx\n",

@@ -129,6 +129,17 @@ func (v *Verifier) VerifyProof(p *Proof, leafData []byte) (*SignedCheckpoint, er
 	return v.VerifyInclusion(p.Checkpoint, leafData, p.Index, p.Path)
 }
 
+// VerifyRecordProof is VerifyProof for a record, for example one rebuilt
+// from a receipt's evidence: it checks the record, encodes it canonically and
+// verifies that encoding. ErrVerification or EINVALID.
+func (v *Verifier) VerifyRecordProof(p *Proof, r LeafRecord) (*SignedCheckpoint, error) {
+	data, err := r.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	return v.VerifyProof(p, data)
+}
+
 // VerifyConsistency checks that the log of the newer checkpoint extends the
 // log of the older one: both signatures first, then the sizes (a log never
 // shrinks), then the proof. An auditor keeps the last checkpoint it verified
