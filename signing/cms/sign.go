@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -71,6 +72,13 @@ type SignOptions struct {
 
 	ExtraSignedAttributes []Attribute
 	UnsignedAttributes    []Attribute
+
+	// Timestamp, when set, is called with the signature value once it exists and returns an
+	// RFC 3161 token over it (the caller hashes the value, usually with tsp); the token is
+	// added as the signature-time-stamp unsigned attribute (PAdES B-T). Its error fails Sign:
+	// a caller that can do without the timestamp signs without one and adds it later with
+	// AddUnsignedAttribute.
+	Timestamp func(ctx context.Context, signature []byte) ([]byte, error)
 
 	CRLs          [][]byte // DER CertificateLists for RevocationInfoChoices
 	OCSPResponses [][]byte // DER OCSPResponses, embedded as id-ri-ocsp-response (RFC 5940)
@@ -203,9 +211,17 @@ func Sign(ctx context.Context, o SignOptions) ([]byte, error) {
 		sigAlg,
 		mustMarshal(sig),
 	}
-	if len(o.UnsignedAttributes) > 0 {
+	unsigned := o.UnsignedAttributes
+	if o.Timestamp != nil {
+		token, err := o.Timestamp(ctx, sig)
+		if err != nil {
+			return nil, fmt.Errorf("cms: sign: signature timestamp: %w", err)
+		}
+		unsigned = append(slices.Clone(unsigned), TimestampAttribute(token))
+	}
+	if len(unsigned) > 0 {
 		var enc [][]byte
-		for _, a := range o.UnsignedAttributes {
+		for _, a := range unsigned {
 			b, err := a.marshal()
 			if err != nil {
 				return nil, fmt.Errorf("cms: sign: %w", err)
