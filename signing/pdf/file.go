@@ -610,7 +610,7 @@ func (f *File) scan() (map[Ref][]int64, []int64, error) {
 	count := 0
 	const chunk = 1 << 20
 	const overlap = 64
-	buf := make([]byte, chunk+overlap)
+	buf := make([]byte, min(f.size, chunk+overlap))
 	for base := int64(0); base < f.size; base += chunk {
 		n, _ := f.r.ReadAt(buf[:min(int64(len(buf)), f.size-base)], base)
 		if n <= 0 {
@@ -747,7 +747,10 @@ func (f *File) rebuild() error {
 		case "Catalog":
 			catalog = &Ref{n, e.gen}
 		case "ObjStm":
-			st := obj.(*Stream)
+			st, ok := obj.(*Stream)
+			if !ok {
+				continue
+			}
 			os, err := f.parseObjStm(st)
 			if err != nil {
 				continue

@@ -167,6 +167,10 @@ func predictor(r io.Reader, p *Dict) (io.Reader, error) {
 	if colors < 1 || colors > 32 || (bpc != 1 && bpc != 2 && bpc != 4 && bpc != 8 && bpc != 16) || cols < 1 || cols > 1<<24 {
 		return nil, syntaxErr(-1, "bad predictor parameters")
 	}
+	// A row is buffered whole: refuse rows no image needs rather than allocate them.
+	if colors*bpc*cols > 8<<23 {
+		return nil, syntaxErr(-1, "predictor rows of %d bits", colors*bpc*cols)
+	}
 	bpp := int((colors*bpc + 7) / 8)
 	rowLen := int((colors*bpc*cols + 7) / 8)
 	switch {

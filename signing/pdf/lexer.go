@@ -42,8 +42,8 @@ func (l *lexer) at(p int64) (byte, bool) {
 			return 0, false
 		}
 		n := min(int64(window), l.size-p)
-		if cap(l.buf) < window {
-			l.buf = make([]byte, window)
+		if int64(cap(l.buf)) < n {
+			l.buf = make([]byte, min(window, l.size))
 		}
 		l.buf = l.buf[:n]
 		m, err := l.r.ReadAt(l.buf, p)
@@ -517,7 +517,10 @@ func (l *lexer) index(from, limit int64, pat []byte) int64 {
 		}
 		return from + int64(i)
 	}
-	chunk := make([]byte, 64<<10)
+	if from < 0 || from >= limit {
+		return -1
+	}
+	chunk := make([]byte, min(64<<10, limit-from))
 	for from < limit {
 		n := min(int64(len(chunk)), limit-from)
 		m, _ := l.r.ReadAt(chunk[:n], from)

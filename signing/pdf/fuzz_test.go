@@ -1,0 +1,47 @@
+package pdf
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+func TestReferenceLoop(t *testing.T) {
+	f := mustOpen(t, hostileCases()["reference and page loops"])
+	if _, err := f.Resolve(Ref{3, 0}); !errors.Is(err, ErrLimit) {
+		t.Errorf("resolving a reference loop: %v, want ErrLimit", err)
+	}
+}
+
+// FuzzOpen opens arbitrary bytes and walks everything the verifier would walk. It must never
+// panic; errors are fine.
+func FuzzOpen(f *testing.F) {
+	f.Add(classicPDF())
+	f.Add(xrefStreamPDF())
+	f.Add(hybridPDF())
+	b := classicPDF()
+	i := bytes.Index(b, []byte("xref"))
+	f.Add(append(append([]byte{}, b[:i]...), "trailer << /Root 1 0 R >>\n%%EOF\n"...))
+	for _, c := range hostileCases() {
+		f.Add(c)
+	}
+	opts := &Options{MaxDecodedSize: 1 << 20, MaxObjects: 100000, MaxDepth: 50}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pf, err := Open(bytes.NewReader(data), int64(len(data)), opts)
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) && !errors.Is(err, ErrLimit) {
+				t.Fatalf("error of unexpected type: %v", err)
+			}
+			return
+		}
+		for _, r := range pf.Revisions() {
+			if r.End < 0 || r.End > int64(len(data)) {
+				t.Fatalf("revision end %d outside the file", r.End)
+			}
+		}
+		_ = walkAll(pf)
+		_, _ = pf.Resolve(pf.Trailer())
+		_ = pf.Version()
+	})
+}
