@@ -60,7 +60,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the gateway", runServe},
-		{"agency", "register and manage agencies (add, list, get, suspend, reactivate, token, revoke-token, cert)", runAgency},
+		{"agency", "register and manage agencies (add, list, get, suspend, reactivate, token, tokens, revoke-token, cert)", runAgency},
 		{"ca", "development certificate authority (init, issue, revoke)", runCA},
 		{"sign", "add a PAdES signature to PDF files", runSign},
 		{"verify", "verify the signatures of a PDF file", runVerify},

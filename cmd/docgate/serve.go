@@ -1,8 +1,363 @@
 package main
 
-import "context"
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
-// runServe is being written; until then it says so.
+	"docgate/gateway"
+	"docgate/gateway/httpapi"
+	"docgate/gateway/registry"
+	"docgate/storage/fsblob"
+	"docgate/storage/postgres"
+	"docgate/storage/s3"
+	"docgate/storage/sqlite"
+)
+
+const serveUsage = `serve [--dev] [--addr 127.0.0.1:8080] [--data DIR]
+       [--database-url postgres://...] [--s3-endpoint HOST:PORT --s3-bucket B --s3-access-key K --s3-secret-key S]
+
+Runs the gateway. With --dev it needs no external services: SQLite and
+filesystem blobs under --data, a token key and an admin token created there on
+first start. In production give --database-url, the --s3-* flags and
+--token-key-file. Every flag can also be set as DOCGATE_<FLAG>.`
+
+// ServeConfig is everything serve reads from flags and the environment.
+type ServeConfig struct {
+	Dev             bool
+	Addr            string
+	AddrFile        string
+	Data            string
+	DatabaseURL     string
+	S3              s3.Config
+	TokenKeyFile    string
+	AdminTokenFile  string
+	MaxBody         int64
+	ShutdownTimeout time.Duration
+}
+
+// Validate checks the combination of settings before anything is opened, and
+// fills in the paths that default to the data directory.
+func (c *ServeConfig) Validate() error {
+	if c.Addr == "" {
+		return usageErrorf("serve: --addr must not be empty")
+	}
+	if c.Data == "" {
+		return usageErrorf("serve: --data must not be empty")
+	}
+	if c.MaxBody <= 0 {
+		return usageErrorf("serve: --max-body must be positive")
+	}
+	if c.ShutdownTimeout <= 0 {
+		return usageErrorf("serve: --shutdown-timeout must be positive")
+	}
+	s := c.S3
+	if s.Endpoint == "" && (s.Bucket != "" || s.AccessKey != "" || s.SecretKey != "") {
+		return usageErrorf("serve: --s3-bucket and the S3 credentials need --s3-endpoint (DOCGATE_S3_ENDPOINT)")
+	}
+	if s.Endpoint != "" {
+		switch {
+		case strings.Contains(s.Endpoint, "://"):
+			return usageErrorf("serve: --s3-endpoint must be host:port without a scheme (add --s3-use-ssl for https), got %q", s.Endpoint)
+		case s.Bucket == "":
+			return usageErrorf("serve: --s3-endpoint needs --s3-bucket (DOCGATE_S3_BUCKET)")
+		case s.AccessKey == "" || s.SecretKey == "":
+			return usageErrorf("serve: S3 credentials are missing: give --s3-access-key and --s3-secret-key (or DOCGATE_S3_ACCESS_KEY and DOCGATE_S3_SECRET_KEY)")
+		}
+	}
+	if !c.Dev {
+		if c.DatabaseURL == "" || s.Endpoint == "" {
+			return usageErrorf("serve: without --dev, give --database-url (PostgreSQL) and --s3-endpoint with its bucket and credentials; " +
+				"for a single node with no external services use --dev")
+		}
+		if c.TokenKeyFile == "" {
+			return usageErrorf("serve: without --dev, give --token-key-file: 32 or more random bytes (hex or raw) that every replica shares, " +
+				"e.g. made with: head -c 32 /dev/urandom | xxd -p -c 64 > token.key")
+		}
+	}
+	if c.TokenKeyFile == "" {
+		c.TokenKeyFile = filepath.Join(c.Data, "token.key")
+	}
+	if c.AdminTokenFile == "" {
+		c.AdminTokenFile = filepath.Join(c.Data, "admin.token")
+	}
+	return nil
+}
+
+func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
+	c := &ServeConfig{}
+	fs := newFlagSet(env, "serve", serveUsage)
+	fs.BoolVar(&c.Dev, "dev", false, "embedded mode: SQLite and filesystem blobs under --data, no external services")
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (port 0 picks a free port; see --addr-file)")
+	fs.StringVar(&c.AddrFile, "addr-file", "", "write the address actually listened on to this file (for scripts and tests)")
+	fs.StringVar(&c.Data, "data", "./docgate-data", "data directory: SQLite database, blobs, token key and admin token in --dev")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user:pass@host/db); the SQLite file under --data when empty in --dev")
+	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", "", "S3-compatible endpoint host:port; filesystem blobs under --data when empty in --dev")
+	fs.StringVar(&c.S3.Bucket, "s3-bucket", "", "S3 bucket (created when missing)")
+	fs.StringVar(&c.S3.AccessKey, "s3-access-key", "", "S3 access key")
+	fs.StringVar(&c.S3.SecretKey, "s3-secret-key", "", "S3 secret key (prefer DOCGATE_S3_SECRET_KEY: flags show in ps)")
+	fs.StringVar(&c.S3.Region, "s3-region", "", "S3 region")
+	fs.BoolVar(&c.S3.UseSSL, "s3-use-ssl", false, "connect to S3 over https")
+	fs.BoolVar(&c.S3.ObjectLocking, "s3-object-locking", false, "require object locking on the bucket so that retention holds")
+	fs.StringVar(&c.TokenKeyFile, "token-key-file", "", "file with the secret key API tokens are hashed with (default <data>/token.key, created in --dev)")
+	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "where the first admin token is written on first start (default <data>/admin.token)")
+	fs.Int64Var(&c.MaxBody, "max-body", httpapi.DefaultMaxBody, "largest JSON request body in bytes")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for in-flight requests")
+	if err := parseFlags(env, fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usageErrorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// runServe runs the gateway until ctx is cancelled (SIGINT, SIGTERM), then
+// drains in-flight requests.
 func runServe(ctx context.Context, env *Env, args []string) error {
-	return failf("serve: not available in this build yet")
+	cfg, err := parseServeConfig(env, args)
+	if err != nil {
+		return err
+	}
+	var h slog.Handler
+	if cfg.Dev {
+		h = slog.NewTextHandler(env.Stderr, nil)
+	} else {
+		h = slog.NewJSONHandler(env.Stderr, nil)
+	}
+	logger := slog.New(h)
+
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return failf("serve: create data directory: %v", err)
+	}
+	store, blobs, err := openStores(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	key, err := loadTokenKey(cfg.TokenKeyFile, cfg.Dev, logger)
+	if err != nil {
+		return err
+	}
+	reg, err := registry.New(store, key)
+	if err != nil {
+		return failf("serve: %v", err)
+	}
+	if err := ensureAdminToken(ctx, env, reg, cfg.AdminTokenFile, logger); err != nil {
+		return err
+	}
+
+	api := &httpapi.Server{Registry: reg, Store: store, Blobs: blobs, Logger: logger, MaxBody: cfg.MaxBody}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return failf("serve: listen on %s: %v", cfg.Addr, err)
+	}
+	addr := ln.Addr().String()
+	if cfg.AddrFile != "" {
+		if err := writeFileAtomic(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {
+			ln.Close()
+			return failf("serve: write --addr-file: %v", err)
+		}
+	}
+	logger.Info("docgate listening", "addr", addr, "url", "http://"+addr, "dev", cfg.Dev)
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(h, slog.LevelWarn),
+	}
+	return serveHTTP(ctx, srv, ln, cfg.ShutdownTimeout, logger)
+}
+
+// serveHTTP serves until ctx ends, then stops accepting and waits up to
+// timeout for in-flight requests to finish.
+func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, logger *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return failf("serve: %v", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining in-flight requests", "timeout", timeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return failf("serve: requests still running after %s were cut off: %v", timeout, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return failf("serve: %v", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// openStores opens the metadata and blob stores the configuration names:
+// PostgreSQL and S3 when given, otherwise SQLite and files under --data.
+func openStores(ctx context.Context, cfg *ServeConfig, logger *slog.Logger) (gateway.Store, gateway.BlobStore, error) {
+	var store gateway.Store
+	if cfg.DatabaseURL != "" {
+		s, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, nil, failf("serve: open database: %s", describe(err))
+		}
+		store = s
+		logger.Info("database: PostgreSQL")
+	} else {
+		path := filepath.Join(cfg.Data, "docgate.db")
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, nil, failf("serve: open database: %s", describe(err))
+		}
+		store = s
+		logger.Info("database: SQLite", "path", path)
+	}
+	var blobs gateway.BlobStore
+	if cfg.S3.Endpoint != "" {
+		b, err := s3.New(ctx, cfg.S3)
+		if err != nil {
+			store.Close()
+			return nil, nil, failf("serve: open blob store: %s", describe(err))
+		}
+		blobs = b
+		logger.Info("blob store: S3", "endpoint", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, "ssl", cfg.S3.UseSSL,
+			"object_locking", cfg.S3.ObjectLocking)
+	} else {
+		dir := filepath.Join(cfg.Data, "blobs")
+		b, err := fsblob.New(dir)
+		if err != nil {
+			store.Close()
+			return nil, nil, failf("serve: open blob store: %s", describe(err))
+		}
+		blobs = b
+		logger.Info("blob store: filesystem", "dir", dir)
+	}
+	return store, blobs, nil
+}
+
+// describe shows a gateway error's message and any other error in full: at
+// startup the operator is the reader, and needs the detail.
+func describe(err error) string {
+	if ge, ok := err.(*gateway.Error); ok {
+		return ge.Message
+	}
+	return err.Error()
+}
+
+// loadTokenKey reads the token key (hex, or raw bytes), creating it in dev
+// mode when missing. Losing or changing the key invalidates every token.
+func loadTokenKey(path string, create bool, logger *slog.Logger) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, failf("serve: generate token key: %v", err)
+		}
+		if err := writeFileExclusive(path, []byte(hex.EncodeToString(raw)+"\n")); err != nil {
+			return nil, failf("serve: write token key: %v", err)
+		}
+		logger.Info("created the token key; keep it with the database, every token depends on it", "path", path)
+		return raw, nil
+	}
+	if err != nil {
+		return nil, failf("serve: read token key: %v", err)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		logger.Warn("the token key file is readable by other users; chmod 600 it", "path", path, "mode", st.Mode().Perm().String())
+	}
+	key := b
+	if d, err := hex.DecodeString(strings.TrimSpace(string(b))); err == nil {
+		key = d
+	}
+	if len(key) < registry.MinKeySize {
+		return nil, failf("serve: the token key in %s is %d bytes; at least %d random bytes are needed", path, len(key), registry.MinKeySize)
+	}
+	return key, nil
+}
+
+// ensureAdminToken issues the first admin token on first start and writes it
+// to path (0600), printing it once. Later starts only say where it is, and
+// warn when it no longer works (database replaced, token key changed).
+func ensureAdminToken(ctx context.Context, env *Env, reg *registry.Service, path string, logger *slog.Logger) error {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		secret := strings.TrimSpace(string(b))
+		if _, aerr := reg.Authenticate(ctx, secret); aerr != nil {
+			logger.Warn("the admin token file holds a token this gateway does not accept; delete the file to issue a new one",
+				"path", path, "reason", gateway.ErrorMessage(aerr))
+		} else {
+			logger.Info("admin token is in " + path)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return failf("serve: read admin token: %v", err)
+	}
+	tok, err := reg.Bootstrap(ctx)
+	if err != nil {
+		return failf("serve: issue the admin token: %s", describe(err))
+	}
+	if err := writeFileExclusive(path, []byte(tok.Secret+"\n")); err != nil {
+		return failf("serve: write admin token: %v", err)
+	}
+	logger.Info("issued the first admin token", "path", path, "token_id", tok.ID)
+	fmt.Fprintf(env.Stdout, "Admin token (shown once; also saved in %s):\n%s\n", path, tok.Secret)
+	return nil
+}
+
+// writeFileExclusive creates path with mode 0600 and fails if it exists, so
+// that two starts never overwrite each other's secret.
+func writeFileExclusive(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeFileAtomic writes via a temporary file and a rename, so that a reader
+// polling for path never sees it half written.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
