@@ -96,6 +96,18 @@ func (t *TrustStore) Intermediates() []*x509.Certificate {
 	return append([]*x509.Certificate(nil), t.intermediates...)
 }
 
+// CertPool returns the anchors as a pool, e.g. as tls.Config.ClientCAs for
+// agencies that authenticate with certificates. The system roots are not
+// included: a TLS client must not authenticate as an agency with a web
+// certificate.
+func (t *TrustStore) CertPool() *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, c := range t.anchors {
+		p.AddCert(c)
+	}
+	return p
+}
+
 func isSelfSigned(c *x509.Certificate) bool {
 	if string(c.RawIssuer) != string(c.RawSubject) {
 		return false

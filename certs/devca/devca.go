@@ -7,8 +7,7 @@
 // Everything lives in one directory (keys PEM 0600, directory 0700) so that
 // a developer can inspect it with openssl. It is for trying docgate out and
 // for tests: it must not be used as a production CA (keys are plain files,
-// the index is a JSON file guarded only within one process, and issuance has
-// no approval step).
+// the index is a JSON file, and issuance has no approval step).
 package devca
 
 import (
@@ -91,7 +90,8 @@ type Options struct {
 }
 
 // CA is an opened development CA. Its methods are safe for concurrent use
-// within one process.
+// within one process, and issuance and revocation also lock the directory
+// against other processes.
 type CA struct {
 	dir     string
 	root    *x509.Certificate
@@ -348,6 +348,11 @@ func (ca *CA) Issue(req IssueRequest) (*Issued, error) {
 
 	ca.mu.Lock()
 	defer ca.mu.Unlock()
+	unlock, err := lockIndex(ca.dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var idx index
 	if err := readJSON(filepath.Join(ca.dir, indexFile), &idx); err != nil {
 		return nil, err
@@ -388,6 +393,11 @@ func (ca *CA) Revoke(cert *x509.Certificate, reason int) (*Entry, error) {
 	}
 	ca.mu.Lock()
 	defer ca.mu.Unlock()
+	unlock, err := lockIndex(ca.dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var idx index
 	if err := readJSON(filepath.Join(ca.dir, indexFile), &idx); err != nil {
 		return nil, err

@@ -366,3 +366,35 @@ func FuzzOCSPRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestConcurrentIssuers opens the CA twice, as `serve --dev` and `docgate ca
+// issue` would, and issues from both at once: no index update may be lost.
+func TestConcurrentIssuers(t *testing.T) {
+	ca, _ := newCA(t)
+	other, err := devca.Open(ca.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const each = 8
+	errs := make(chan error, 2*each)
+	for _, c := range []*devca.CA{ca, other} {
+		for i := 0; i < each; i++ {
+			go func() {
+				_, err := c.Issue(devca.IssueRequest{AgencyCode: "000.00.00.H41", OrgName: "UBND"})
+				errs <- err
+			}()
+		}
+	}
+	for i := 0; i < 2*each; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := ca.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2+2*each { // TSA and seal, then ours
+		t.Fatalf("index holds %d entries, want %d", len(entries), 2+2*each)
+	}
+}

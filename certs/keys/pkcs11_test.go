@@ -24,7 +24,7 @@ const softhsmModule = "/usr/lib/softhsm/libsofthsm2.so"
 
 // softHSM makes a SoftHSM2 token in a temporary directory, named "docgate"
 // with user PIN 1234, and points SOFTHSM2_CONF at it for this test.
-func softHSM(t *testing.T) (dir string) {
+func softHSM(t testing.TB) (dir string) {
 	t.Helper()
 	util, err := exec.LookPath("softhsm2-util")
 	if err != nil {
@@ -45,7 +45,7 @@ func softHSM(t *testing.T) (dir string) {
 	return dir
 }
 
-func run(t *testing.T, name string, args ...string) {
+func run(t testing.TB, name string, args ...string) {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -54,7 +54,7 @@ func run(t *testing.T, name string, args ...string) {
 }
 
 // importKey puts key on the token with label and id (hex).
-func importKey(t *testing.T, dir string, key crypto.Signer, label, id string) {
+func importKey(t testing.TB, dir string, key crypto.Signer, label, id string) {
 	t.Helper()
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
@@ -211,4 +211,36 @@ func storeCert(t *testing.T, cert *x509.Certificate, label string, id []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// BenchmarkPKCS11SignECDSA measures one ECDSA P-256 signature on SoftHSM2
+// through the session pool (sequential and parallel).
+func BenchmarkPKCS11SignECDSA(b *testing.B) {
+	dir := softHSM(b)
+	leaf := mustPair(b, mustEC(b), nil)
+	importKey(b, dir, leaf.key, "bench", "09")
+	s, _, closer, err := keys.Load(context.Background(), keys.Spec{PKCS11Module: softhsmModule, PKCS11Token: "docgate",
+		PKCS11Label: "bench", PIN: "1234", CertFile: write(b, dir, "bench.crt", leaf.cert.Raw)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closer.Close()
+	d := sha256.Sum256([]byte("x"))
+	b.Run("sequential", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := s.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }
