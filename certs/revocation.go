@@ -401,3 +401,31 @@ func (c *RevocationChecker) fetch(ctx context.Context, method, rawURL string, bo
 	c.cfg.Logger.DebugContext(ctx, "revocation data fetched", "url", rawURL, "bytes", len(out), "duration", time.Since(start))
 	return out, nil
 }
+
+// Indication maps the result to an ETSI indication for a signature made at
+// signingTime. timeProven says the signing time is proven (a signature
+// timestamp, or another proof of existence), not merely claimed by the
+// signer: only then can a revocation be placed before or after it.
+//
+//   - good: TOTAL_PASSED
+//   - unknown: INDETERMINATE/TRY_LATER
+//   - revoked at or before a proven signing time: TOTAL_FAILED/REVOKED
+//   - revoked after a proven signing time: TOTAL_PASSED (the signature
+//     predates the revocation; the report should still say "revoked since")
+//   - revoked, signing time only claimed: INDETERMINATE/REVOKED_NO_POE
+func (r *RevocationResult) Indication(signingTime time.Time, timeProven bool) (indication, subIndication string) {
+	switch r.Status {
+	case StatusGood:
+		return IndicationPassed, ""
+	case StatusRevoked:
+		switch {
+		case !timeProven:
+			return IndicationIndeterminate, SubRevokedNoPOE
+		case !r.RevokedAt.After(signingTime):
+			return IndicationFailed, SubRevoked
+		default:
+			return IndicationPassed, ""
+		}
+	}
+	return IndicationIndeterminate, SubTryLater
+}

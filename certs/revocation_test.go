@@ -289,3 +289,25 @@ func FuzzRevocationData(f *testing.F) {
 		}
 	})
 }
+
+func TestRevocationIndication(t *testing.T) {
+	signing := t0
+	tests := []struct {
+		res      certs.RevocationResult
+		proven   bool
+		ind, sub string
+	}{
+		{certs.RevocationResult{Status: certs.StatusGood}, false, certs.IndicationPassed, ""},
+		{certs.RevocationResult{Status: certs.StatusUnknown}, true, certs.IndicationIndeterminate, certs.SubTryLater},
+		{certs.RevocationResult{Status: certs.StatusRevoked, RevokedAt: signing.Add(-time.Second)}, true, certs.IndicationFailed, certs.SubRevoked},
+		{certs.RevocationResult{Status: certs.StatusRevoked, RevokedAt: signing}, true, certs.IndicationFailed, certs.SubRevoked},
+		{certs.RevocationResult{Status: certs.StatusRevoked, RevokedAt: signing.Add(time.Hour)}, true, certs.IndicationPassed, ""},
+		{certs.RevocationResult{Status: certs.StatusRevoked, RevokedAt: signing.Add(time.Hour)}, false, certs.IndicationIndeterminate, certs.SubRevokedNoPOE},
+	}
+	for i, tc := range tests {
+		ind, sub := tc.res.Indication(signing, tc.proven)
+		if ind != tc.ind || sub != tc.sub {
+			t.Errorf("case %d: %s/%s, want %s/%s", i, ind, sub, tc.ind, tc.sub)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -396,5 +397,41 @@ func TestConcurrentIssuers(t *testing.T) {
 	}
 	if len(entries) != 2+2*each { // TSA and seal, then ours
 		t.Fatalf("index holds %d entries, want %d", len(entries), 2+2*each)
+	}
+}
+
+// TestOCSPGetEncodings sends GET requests whose base64 holds "/" (and "+"),
+// raw and escaped, as RFC 6960 appendix A clients do.
+func TestOCSPGetEncodings(t *testing.T) {
+	ca, srv := newCA(t)
+	var req []byte
+	var enc string
+	for i := 0; i < 200 && !strings.Contains(enc, "/"); i++ {
+		leaf := mustIssue(t, ca, devca.IssueRequest{AgencyCode: "000.00.00.H41", OrgName: "UBND"})
+		req, _ = certs.NewOCSPRequest(leaf.Cert, ca.Root())
+		enc = base64.StdEncoding.EncodeToString(req)
+	}
+	if !strings.Contains(enc, "/") {
+		t.Skip("no request with '/' in its base64 found")
+	}
+	for _, path := range []string{enc, url.PathEscape(enc), url.QueryEscape(enc)} {
+		resp, err := http.Get(srv.URL + "/pki/ocsp/" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		r, err := ocsp.ParseResponse(body, ca.Root())
+		if err != nil || r.Status != ocsp.Good {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	resp, err := http.Post(srv.URL+"/pki/crl", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST /pki/crl: %d", resp.StatusCode)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -117,49 +118,70 @@ const maxOCSPRequest = 64 << 10
 // Handler serves the CA's public side: GET /pki/crl (DER CRL), POST
 // /pki/ocsp and GET /pki/ocsp/{base64 request} (RFC 6960, appendix A), and
 // GET /pki/ca.crt (the root, DER). `serve` mounts it at the root of its
-// router.
+// router. It dispatches by hand rather than through http.ServeMux, which
+// would "clean" a base64 request containing "//" into a different one.
 func (ca *CA) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /pki/crl", func(w http.ResponseWriter, r *http.Request) {
-		der, err := ca.CRL()
-		if err != nil {
-			ca.fail(w, r, err)
-			return
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		switch {
+		case path == "/pki/crl":
+			if !allow(w, r, http.MethodGet) {
+				return
+			}
+			der, err := ca.CRL()
+			if err != nil {
+				ca.fail(w, r, err)
+				return
+			}
+			w.Header().Set("Content-Type", "application/pkix-crl")
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Write(der)
+		case path == "/pki/ca.crt":
+			if !allow(w, r, http.MethodGet) {
+				return
+			}
+			w.Header().Set("Content-Type", "application/pkix-cert")
+			w.Write(ca.root.Raw)
+		case path == "/pki/ocsp":
+			if !allow(w, r, http.MethodPost) {
+				return
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOCSPRequest))
+			if err != nil {
+				http.Error(w, "OCSP request too large or unreadable", http.StatusRequestEntityTooLarge)
+				return
+			}
+			ca.answerOCSP(w, r, body)
+		case strings.HasPrefix(path, "/pki/ocsp/"):
+			if !allow(w, r, http.MethodGet) {
+				return
+			}
+			enc := strings.TrimPrefix(r.URL.EscapedPath(), "/pki/ocsp/")
+			// Clients differ in whether they URL-escape the base64.
+			if u, err := url.PathUnescape(enc); err == nil {
+				enc = u
+			}
+			der, err := base64.StdEncoding.DecodeString(enc)
+			if err != nil {
+				der, err = base64.RawURLEncoding.DecodeString(enc)
+			}
+			if err != nil {
+				der = nil // answered as a malformed request
+			}
+			ca.answerOCSP(w, r, der)
+		default:
+			http.NotFound(w, r)
 		}
-		w.Header().Set("Content-Type", "application/pkix-crl")
-		w.Header().Set("Cache-Control", "no-cache")
-		w.Write(der)
 	})
-	mux.HandleFunc("GET /pki/ca.crt", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/pkix-cert")
-		w.Write(ca.root.Raw)
-	})
-	mux.HandleFunc("POST /pki/ocsp", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOCSPRequest))
-		if err != nil {
-			http.Error(w, "OCSP request too large or unreadable", http.StatusRequestEntityTooLarge)
-			return
-		}
-		ca.answerOCSP(w, r, body)
-	})
-	mux.HandleFunc("GET /pki/ocsp/{req...}", func(w http.ResponseWriter, r *http.Request) {
-		enc := r.PathValue("req")
-		// Clients differ in whether they URL-escape the base64.
-		if u, err := url.PathUnescape(enc); err == nil {
-			enc = u
-		}
-		der, err := base64.StdEncoding.DecodeString(enc)
-		if err != nil {
-			der, err = base64.RawURLEncoding.DecodeString(enc)
-		}
-		if err != nil {
-			w.Header().Set("Content-Type", "application/ocsp-response")
-			w.Write(ocsp.MalformedRequestErrorResponse)
-			return
-		}
-		ca.answerOCSP(w, r, der)
-	})
-	return mux
+}
+
+func allow(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method || (method == http.MethodGet && r.Method == http.MethodHead) {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
 }
 
 func (ca *CA) answerOCSP(w http.ResponseWriter, r *http.Request, reqDER []byte) {
