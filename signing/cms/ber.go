@@ -28,24 +28,26 @@ type berParser struct {
 // become definite, lengths become minimal, and constructed universal strings (OCTET STRING cut
 // into chunks, as streaming encoders write them) become primitive. It does not sort SETs or
 // re-encode values: the bytes a signature covers (signed attributes) are DER already, and
-// rewriting them would break what was signed. After the element only zero bytes may follow,
-// because PDF /Contents holes are padded with zeros.
-func toDER(b []byte) ([]byte, error) {
+// rewriting them would break what was signed.
+//
+// Bytes after the element are ignored: PDF /Contents holes are padded with zeros, and some
+// signers leave other junk there (seen in the DSS corpus), which no signature covers anyway.
+// trailing counts them, leaving out a run of zeros at the end.
+func toDER(b []byte) (der []byte, trailing int, err error) {
 	if len(b) > MaxSize {
-		return nil, fmt.Errorf("input of %d bytes exceeds the %d byte limit", len(b), MaxSize)
+		return nil, 0, fmt.Errorf("input of %d bytes exceeds the %d byte limit", len(b), MaxSize)
 	}
 	p := &berParser{}
 	n, rest, err := p.element(b, 0)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	for i, c := range rest {
-		if c != 0 {
-			return nil, fmt.Errorf("non-zero data at offset %d after the structure", len(b)-len(rest)+i)
-		}
+	trailing = len(rest)
+	for trailing > 0 && rest[trailing-1] == 0 {
+		trailing--
 	}
 	out := make([]byte, 0, n.size+8)
-	return n.write(out), nil
+	return n.write(out), trailing, nil
 }
 
 // header reads the identifier and length octets. length is -1 for the indefinite form.

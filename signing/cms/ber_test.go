@@ -70,12 +70,12 @@ func TestBER(t *testing.T) {
 func TestBERLimits(t *testing.T) {
 	deep := bytes.Repeat([]byte{0x30, 0x80}, maxDepth+2)
 	deep = append(deep, bytes.Repeat([]byte{0, 0}, maxDepth+2)...)
-	if _, err := toDER(deep); err == nil {
+	if _, _, err := toDER(deep); err == nil {
 		t.Fatalf("nesting beyond the limit accepted")
 	}
 	ok := bytes.Repeat([]byte{0x30, 0x80}, maxDepth-1)
 	ok = append(ok, bytes.Repeat([]byte{0, 0}, maxDepth-1)...)
-	if _, err := toDER(ok); err != nil {
+	if _, _, err := toDER(ok); err != nil {
 		t.Fatalf("nesting within the limit: %v", err)
 	}
 	bad := [][]byte{
@@ -87,12 +87,12 @@ func TestBERLimits(t *testing.T) {
 		{0x1f},                               // truncated tag
 	}
 	for _, b := range bad {
-		if _, err := toDER(b); err == nil {
+		if _, _, err := toDER(b); err == nil {
 			t.Errorf("toDER(%x) accepted", b)
 		}
 	}
 	// Chunked BIT STRING: unused-bit counts are handled per chunk.
-	got, err := toDER([]byte{0x23, 0x80, 0x03, 0x02, 0x00, 0xaa, 0x03, 0x02, 0x04, 0xb0, 0, 0})
+	got, _, err := toDER([]byte{0x23, 0x80, 0x03, 0x02, 0x00, 0xaa, 0x03, 0x02, 0x04, 0xb0, 0, 0})
 	if err != nil || !bytes.Equal(got, []byte{0x03, 0x03, 0x04, 0xaa, 0xb0}) {
 		t.Fatalf("bit string: %x, %v", got, err)
 	}

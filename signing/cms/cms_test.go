@@ -281,9 +281,16 @@ func TestTampering(t *testing.T) {
 		if _, err := mustParse(t, padded).Verify(VerifyOptions{}); err != nil {
 			t.Fatalf("zero padding: %v", err)
 		}
-		padded[len(padded)-1] = 1
-		if _, err := Parse(padded); KindOf(err) != KindFormat {
-			t.Fatalf("non-zero trailing data: err = %v", err)
+		if sd := mustParse(t, padded); sd.Trailing != 0 {
+			t.Fatalf("zero padding counted as %d trailing bytes", sd.Trailing)
+		}
+		padded[len(padded)-10] = 1
+		sd := mustParse(t, padded)
+		if want := 4096 - 9; sd.Trailing != want {
+			t.Fatalf("trailing = %d, want %d (up to the last non-zero byte)", sd.Trailing, want)
+		}
+		if _, err := sd.Verify(VerifyOptions{}); err != nil {
+			t.Fatalf("junk after the structure: %v", err)
 		}
 	})
 	t.Run("detached without digest", func(t *testing.T) {

@@ -69,12 +69,12 @@ func FuzzBER(f *testing.F) {
 	f.Add([]byte{0x23, 0x80, 0x03, 0x02, 0x00, 0xaa, 0x03, 0x02, 0x04, 0xb0, 0, 0})
 	f.Add([]byte{0x24, 0x80, 0x24, 0x80, 0x04, 0x01, 0x61, 0, 0, 0x04, 0x81, 0x01, 0x62, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		out, err := toDER(b)
+		out, _, err := toDER(b)
 		if err != nil {
 			return
 		}
 		// The output is DER-length encoded, so normalising it again changes nothing.
-		again, err := toDER(out)
+		again, _, err := toDER(out)
 		if err != nil {
 			t.Fatalf("normalised output rejected: %v", err)
 		}

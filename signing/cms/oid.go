@@ -7,6 +7,7 @@ import (
 	// Register the hash functions that signatures may name.
 	_ "crypto/sha1"
 	_ "crypto/sha256"
+	_ "crypto/sha3"
 	_ "crypto/sha512"
 )
 
@@ -33,6 +34,7 @@ var (
 	oidSHA256              = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 	oidSHA384              = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
 	oidSHA512              = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+	oidSHA3Prefix          = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4}
 	oidBSIPlainECDSAPrefix = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 1, 1, 4, 1}
 	oidSHA1WithRSA         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}
 	oidSHA224WithRSA       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 14}
@@ -59,6 +61,8 @@ func HashOID(h crypto.Hash) asn1.ObjectIdentifier {
 		return oidSHA384
 	case crypto.SHA512:
 		return oidSHA512
+	case crypto.SHA3_224, crypto.SHA3_256, crypto.SHA3_384, crypto.SHA3_512:
+		return asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, int(7 + h - crypto.SHA3_224)}
 	}
 	return nil
 }
@@ -79,7 +83,29 @@ func HashFromOID(oid asn1.ObjectIdentifier) (crypto.Hash, bool) {
 	case oid.Equal(oidSHA512), oid.Equal(oidSHA512WithRSA), oid.Equal(oidECDSAWithSHA512):
 		return crypto.SHA512, true
 	}
+	if h, _ := sha3Family(oid); h != 0 {
+		return h, true
+	}
 	return 0, false
+}
+
+// sha3Family maps the NIST SHA-3 digest (2.16.840.1.101.3.4.2.7-10) and signature
+// (…4.3.9-16, ECDSA then RSA PKCS #1 v1.5) identifiers to their hash and family.
+func sha3Family(oid asn1.ObjectIdentifier) (crypto.Hash, sigAlgKind) {
+	if len(oid) != len(oidSHA3Prefix)+2 || !oid[:len(oidSHA3Prefix)].Equal(oidSHA3Prefix) {
+		return 0, sigUnknown
+	}
+	hashes := []crypto.Hash{crypto.SHA3_224, crypto.SHA3_256, crypto.SHA3_384, crypto.SHA3_512}
+	arc, n := oid[len(oid)-2], oid[len(oid)-1]
+	switch {
+	case arc == 2 && n >= 7 && n <= 10:
+		return hashes[n-7], sigUnknown
+	case arc == 3 && n >= 9 && n <= 12:
+		return hashes[n-9], sigECDSA
+	case arc == 3 && n >= 13 && n <= 16:
+		return hashes[n-13], sigRSA
+	}
+	return 0, sigUnknown
 }
 
 // sigAlgKind is the family of a signature algorithm identifier, and the hash it fixes, if any.
@@ -125,6 +151,9 @@ func classifySigAlg(oid asn1.ObjectIdentifier) (sigAlgKind, crypto.Hash) {
 		oid.Equal(oidECDSAWithSHA384), oid.Equal(oidECDSAWithSHA512):
 		h, _ := HashFromOID(oid)
 		return sigECDSA, h
+	}
+	if h, k := sha3Family(oid); k != sigUnknown {
+		return k, h
 	}
 	if len(oid) == len(oidBSIPlainECDSAPrefix)+1 && oid[:len(oidBSIPlainECDSAPrefix)].Equal(oidBSIPlainECDSAPrefix) {
 		switch oid[len(oid)-1] {

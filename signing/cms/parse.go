@@ -33,6 +33,10 @@ type SignedData struct {
 
 	// Raw is the whole ContentInfo as DER (BER input normalised, padding removed).
 	Raw []byte
+	// Trailing counts the bytes after the structure other than final zero padding. Parse
+	// accepts them because PDF signers leave junk in /Contents holes; nothing signs them, but a
+	// strict caller (a receipt verifier) may refuse input where this is not zero.
+	Trailing int
 }
 
 // SignerInfo is one signer. The fields after Raw are decoded from the attributes for the
@@ -157,9 +161,10 @@ type rawAttribute struct {
 	Values asn1.RawValue `asn1:"set"`
 }
 
-// Parse reads a ContentInfo holding a SignedData, in DER or BER, with any zero padding after it.
+// Parse reads a ContentInfo holding a SignedData, in DER or BER, ignoring what follows it
+// (see SignedData.Trailing).
 func Parse(der []byte) (*SignedData, error) {
-	norm, err := toDER(der)
+	norm, trailing, err := toDER(der)
 	if err != nil {
 		return nil, wrapErr(KindFormat, err, "encoding")
 	}
@@ -178,7 +183,7 @@ func Parse(der []byte) (*SignedData, error) {
 	} else if len(rest) != 0 {
 		return nil, errf(KindFormat, "data after the signed data")
 	}
-	sd := &SignedData{Version: rsd.Version, ContentType: rsd.EncapContentInfo.EContentType, Raw: norm}
+	sd := &SignedData{Version: rsd.Version, ContentType: rsd.EncapContentInfo.EContentType, Raw: norm, Trailing: trailing}
 	if rsd.DigestAlgorithms.Class != asn1.ClassUniversal || rsd.DigestAlgorithms.Tag != asn1.TagSet {
 		return nil, errf(KindFormat, "digest algorithms are not a set")
 	}

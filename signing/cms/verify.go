@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
+	"slices"
 )
 
 // VerifyOptions gives Verify the content of a detached signature. Leave both empty for an
@@ -21,6 +22,9 @@ type VerifyOptions struct {
 	Content []byte
 	// Signer is the index of the signer to verify in Signers.
 	Signer int
+	// Certificates are further candidates for the signer's certificate, for signatures that
+	// do not embed it (a PAdES file may keep it in its /DSS instead).
+	Certificates []*x509.Certificate
 }
 
 // Verify checks one signer: that a certificate in the SignedData matches its identifier (and
@@ -54,12 +58,29 @@ func (sd *SignedData) Verify(o VerifyOptions) (*x509.Certificate, error) {
 		return nil, errf(KindFormat, "detached signature and no content or digest given")
 	}
 
-	cert, err := sd.SignerCertificate(o.Signer)
+	cert, err := sd.SignerCertificate(o.Signer, o.Certificates...)
 	if err != nil {
 		return nil, err
 	}
 
+	// The signature's own hash: usually the digest algorithm, but a signature algorithm may
+	// name another (sha3-256WithRSA over a SHA-256 message digest, seen in the DSS corpus);
+	// the signed attributes are then hashed with the signature's, as BouncyCastle and DSS do.
+	sigHash, _, err := si.signatureHash()
+	if err != nil {
+		return nil, err
+	}
 	signed := contentDigest
+	if si.RawSignedAttributes == nil && sigHash != si.Hash {
+		content := sd.Content
+		if sd.Detached {
+			content = o.Content
+		}
+		if content == nil {
+			return nil, errf(KindUnsupported, "signature hash %v differs from digest algorithm %v and only a digest was given", sigHash, si.Hash)
+		}
+		signed = digestOf(sigHash, content)
+	}
 	if si.RawSignedAttributes != nil {
 		if si.MessageDigest == nil {
 			return nil, errf(KindFormat, "signed attributes lack message-digest")
@@ -73,7 +94,7 @@ func (sd *SignedData) Verify(o VerifyOptions) (*x509.Certificate, error) {
 		if !bytes.Equal(si.MessageDigest, contentDigest) {
 			return nil, errf(KindDigestMismatch, "message-digest attribute does not match the content")
 		}
-		signed = digestOf(si.Hash, si.RawSignedAttributes)
+		signed = digestOf(sigHash, si.RawSignedAttributes)
 	}
 	if err := verifySignature(cert.PublicKey, si, signed); err != nil {
 		return nil, err
@@ -87,16 +108,19 @@ func digestOf(h crypto.Hash, b []byte) []byte {
 	return hh.Sum(nil)
 }
 
-// SignerCertificate finds the certificate that signer i names, and checks it against the ESS
-// signing-certificate attribute when there is one (which defeats substituting another
-// certificate with the same key).
-func (sd *SignedData) SignerCertificate(i int) (*x509.Certificate, error) {
+// SignerCertificate finds the certificate that signer i names among the embedded ones and then
+// extra, and checks it against the ESS signing-certificate attribute when there is one (which
+// defeats substituting another certificate with the same key).
+func (sd *SignedData) SignerCertificate(i int, extra ...*x509.Certificate) (*x509.Certificate, error) {
 	if i < 0 || i >= len(sd.Signers) {
 		return nil, errf(KindFormat, "no signer %d", i)
 	}
 	si := sd.Signers[i]
 	var cert *x509.Certificate
-	for _, c := range sd.Certificates {
+	for _, c := range slices.Concat(sd.Certificates, extra) {
+		if c == nil {
+			continue
+		}
 		if si.SubjectKeyID != nil {
 			if len(c.SubjectKeyId) > 0 && bytes.Equal(c.SubjectKeyId, si.SubjectKeyID) {
 				cert = c
@@ -135,21 +159,87 @@ type rawPSSParams struct {
 	Trailer    int                      `asn1:"optional,explicit,tag:3,default:1"`
 }
 
-// verifySignature checks si's signature over digest (already hashed with si.Hash).
-func verifySignature(pub crypto.PublicKey, si *SignerInfo, digest []byte) error {
+// signatureHash returns the hash the signature algorithm applies, with the PSS options when it
+// is RSASSA-PSS.
+func (si *SignerInfo) signatureHash() (crypto.Hash, *rsa.PSSOptions, error) {
 	kind, implied := classifySigAlg(si.SignatureAlgorithm)
-	if implied != 0 && implied != si.Hash {
-		// The digest was computed with the digestAlgorithm; a signature algorithm naming another
-		// hash is a contradiction no conforming signer writes.
-		return errf(KindFormat, "signature algorithm %v contradicts digest algorithm %v", si.SignatureAlgorithm, si.DigestAlgorithm)
+	switch {
+	case kind == sigUnknown:
+		return 0, nil, errf(KindUnsupported, "signature algorithm %v", si.SignatureAlgorithm)
+	case kind == sigRSAPSS:
+		return si.pssOptions()
+	case implied == crypto.RIPEMD160:
+		return 0, nil, errf(KindUnsupported, "plain-ECDSA with RIPEMD-160")
+	case implied != 0:
+		return implied, nil, nil
 	}
+	return si.Hash, nil, nil
+}
+
+func (si *SignerInfo) pssOptions() (crypto.Hash, *rsa.PSSOptions, error) {
+	var p rawPSSParams
+	if len(si.SignatureAlgorithmParams) == 0 {
+		return 0, nil, errf(KindFormat, "RSASSA-PSS without parameters")
+	}
+	if rest, err := asn1.Unmarshal(si.SignatureAlgorithmParams, &p); err != nil || len(rest) != 0 {
+		return 0, nil, wrapErr(KindFormat, err, "RSASSA-PSS parameters")
+	}
+	h := crypto.SHA1
+	if p.Hash.Algorithm != nil {
+		var ok bool
+		if h, ok = HashFromOID(p.Hash.Algorithm); !ok {
+			return 0, nil, errf(KindUnsupported, "RSASSA-PSS hash %v", p.Hash.Algorithm)
+		}
+	}
+	mgfHash := crypto.SHA1
+	if p.MGF.Algorithm != nil {
+		if !p.MGF.Algorithm.Equal(oidMGF1) {
+			return 0, nil, errf(KindUnsupported, "RSASSA-PSS mask generation %v", p.MGF.Algorithm)
+		}
+		var mh pkix.AlgorithmIdentifier
+		if _, err := asn1.Unmarshal(p.MGF.Parameters.FullBytes, &mh); err != nil {
+			return 0, nil, wrapErr(KindFormat, err, "MGF1 parameters")
+		}
+		var ok bool
+		if mgfHash, ok = HashFromOID(mh.Algorithm); !ok {
+			return 0, nil, errf(KindUnsupported, "MGF1 hash %v", mh.Algorithm)
+		}
+	}
+	if mgfHash != h {
+		// crypto/rsa ties MGF1 to the message hash; mixed choices are legal but unseen in practice.
+		return 0, nil, errf(KindUnsupported, "RSASSA-PSS with MGF1 over %v and message hash %v", mgfHash, h)
+	}
+	if p.Trailer != 1 {
+		return 0, nil, errf(KindFormat, "RSASSA-PSS trailer field %d", p.Trailer)
+	}
+	if p.SaltLength < 0 {
+		return 0, nil, errf(KindFormat, "RSASSA-PSS salt length %d", p.SaltLength)
+	}
+	saltLen := p.SaltLength
+	if saltLen == 0 {
+		// rsa.PSSOptions reads 0 as "any length"; there is no way to ask for exactly none.
+		saltLen = rsa.PSSSaltLengthAuto
+	}
+	return h, &rsa.PSSOptions{SaltLength: saltLen, Hash: h}, nil
+}
+
+// verifySignature checks si's signature over digest, computed with si.signatureHash().
+func verifySignature(pub crypto.PublicKey, si *SignerInfo, digest []byte) error {
+	h, pss, err := si.signatureHash()
+	if err != nil {
+		return err
+	}
+	if !h.Available() {
+		return errf(KindUnsupported, "hash %v", h)
+	}
+	kind, _ := classifySigAlg(si.SignatureAlgorithm)
 	switch kind {
 	case sigRSA:
 		k, ok := pub.(*rsa.PublicKey)
 		if !ok {
 			return errf(KindSignatureInvalid, "RSA signature but the certificate holds a %T", pub)
 		}
-		if err := rsa.VerifyPKCS1v15(k, si.Hash, digest, si.Signature); err != nil {
+		if err := rsa.VerifyPKCS1v15(k, h, digest, si.Signature); err != nil {
 			return wrapErr(KindSignatureInvalid, err, "RSA signature")
 		}
 		return nil
@@ -158,53 +248,7 @@ func verifySignature(pub crypto.PublicKey, si *SignerInfo, digest []byte) error 
 		if !ok {
 			return errf(KindSignatureInvalid, "RSASSA-PSS signature but the certificate holds a %T", pub)
 		}
-		var p rawPSSParams
-		if len(si.SignatureAlgorithmParams) == 0 {
-			return errf(KindFormat, "RSASSA-PSS without parameters")
-		}
-		if rest, err := asn1.Unmarshal(si.SignatureAlgorithmParams, &p); err != nil || len(rest) != 0 {
-			return wrapErr(KindFormat, err, "RSASSA-PSS parameters")
-		}
-		h := crypto.SHA1
-		if p.Hash.Algorithm != nil {
-			var ok bool
-			if h, ok = HashFromOID(p.Hash.Algorithm); !ok {
-				return errf(KindUnsupported, "RSASSA-PSS hash %v", p.Hash.Algorithm)
-			}
-		}
-		mgfHash := crypto.SHA1
-		if p.MGF.Algorithm != nil {
-			if !p.MGF.Algorithm.Equal(oidMGF1) {
-				return errf(KindUnsupported, "RSASSA-PSS mask generation %v", p.MGF.Algorithm)
-			}
-			var mh pkix.AlgorithmIdentifier
-			if _, err := asn1.Unmarshal(p.MGF.Parameters.FullBytes, &mh); err != nil {
-				return wrapErr(KindFormat, err, "MGF1 parameters")
-			}
-			var ok bool
-			if mgfHash, ok = HashFromOID(mh.Algorithm); !ok {
-				return errf(KindUnsupported, "MGF1 hash %v", mh.Algorithm)
-			}
-		}
-		if h != si.Hash {
-			return errf(KindFormat, "RSASSA-PSS hash %v differs from digest algorithm %v", h, si.Hash)
-		}
-		if mgfHash != h {
-			// crypto/rsa ties MGF1 to the message hash; mixed choices are legal but unseen in practice.
-			return errf(KindUnsupported, "RSASSA-PSS with MGF1 over %v and message hash %v", mgfHash, h)
-		}
-		if p.Trailer != 1 {
-			return errf(KindFormat, "RSASSA-PSS trailer field %d", p.Trailer)
-		}
-		if p.SaltLength < 0 {
-			return errf(KindFormat, "RSASSA-PSS salt length %d", p.SaltLength)
-		}
-		saltLen := p.SaltLength
-		if saltLen == 0 {
-			// rsa.PSSOptions reads 0 as "auto-detect"; a zero-length salt is checked as such anyway.
-			saltLen = rsa.PSSSaltLengthAuto
-		}
-		if err := rsa.VerifyPSS(k, h, digest, si.Signature, &rsa.PSSOptions{SaltLength: saltLen, Hash: h}); err != nil {
+		if err := rsa.VerifyPSS(k, h, digest, si.Signature, pss); err != nil {
 			return wrapErr(KindSignatureInvalid, err, "RSASSA-PSS signature")
 		}
 		return nil
@@ -218,9 +262,6 @@ func verifySignature(pub crypto.PublicKey, si *SignerInfo, digest []byte) error 
 		}
 		return nil
 	case sigPlainECDSA:
-		if implied == crypto.RIPEMD160 {
-			return errf(KindUnsupported, "plain-ECDSA with RIPEMD-160")
-		}
 		k, ok := pub.(*ecdsa.PublicKey)
 		if !ok {
 			return errf(KindSignatureInvalid, "plain-ECDSA signature but the certificate holds a %T", pub)
