@@ -40,6 +40,9 @@ const (
 	dirPerm      = 0o750
 	blobPerm     = 0o440 // stored blobs are never modified in place
 	sidecarPerm  = 0o640
+	// staleTemp is how old a temporary file must be before New takes it
+	// for crash debris; no put takes this long.
+	staleTemp = 6 * time.Hour
 )
 
 // Store keeps blobs under one directory.
@@ -48,8 +51,9 @@ type Store struct {
 }
 
 // New opens (creating when needed) a blob store rooted at dir. Temporary files
-// left by an earlier crash are removed: they were never renamed into place, so
-// nothing refers to them.
+// that an earlier crash left are removed once they are older than staleTemp;
+// younger ones may belong to another Store on the same directory (a CLI
+// command next to the running server) that is still writing.
 func New(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("fsblob: empty directory")
@@ -64,23 +68,36 @@ func New(dir string) (*Store, error) {
 		}
 	}
 	s := &Store{dir: abs}
-	if err := s.clearTmp(); err != nil {
-		return nil, err
+	if _, err := s.SweepTemp(time.Now().Add(-staleTemp)); err != nil {
+		return nil, fmt.Errorf("fsblob: %w", err)
 	}
 	return s, nil
 }
 
-func (s *Store) clearTmp() error {
+// SweepTemp removes temporary files last written before olderThan: the
+// remains of puts that a crash interrupted. It returns how many went.
+func (s *Store) SweepTemp(olderThan time.Time) (int, error) {
 	entries, err := os.ReadDir(filepath.Join(s.dir, tmpDir))
 	if err != nil {
-		return fmt.Errorf("fsblob: read temp dir: %w", err)
+		return 0, fmt.Errorf("read temp dir: %w", err)
 	}
+	n := 0
 	for _, e := range entries {
-		if err := os.Remove(filepath.Join(s.dir, tmpDir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("fsblob: remove stale temp file: %w", err)
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // placed or removed by its writer meanwhile
+		} else if err != nil {
+			return n, fmt.Errorf("stat temp file: %w", err)
 		}
+		if !info.ModTime().Before(olderThan) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.dir, tmpDir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove stale temp file: %w", err)
+		}
+		n++
 	}
-	return nil
+	return n, nil
 }
 
 // Dir is the store's root directory.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"docgate/gateway"
 	"docgate/storage/fsblob"
@@ -62,14 +63,25 @@ func TestNewRemovesStaleTempFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale := filepath.Join(dir, "tmp", "put-123")
-	if err := os.WriteFile(stale, []byte("half a blob"), 0o600); err != nil {
+	fresh := filepath.Join(dir, "tmp", "put-456")
+	for _, f := range []string{stale, fresh} {
+		if err := os.WriteFile(f, []byte("half a blob"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-7 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fsblob.New(dir); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Fatalf("stale temp file still there: %v", err)
+		t.Errorf("stale temp file still there: %v", err)
+	}
+	// A young one may be another writer's upload in progress.
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("fresh temp file removed: %v", err)
 	}
 }
 

@@ -373,7 +373,7 @@ func (s *Store) Delete(ctx context.Context, sha256Hex string) error {
 	key := blobPrefix + sha256Hex
 	if !s.versioned {
 		if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
-			return deleteErr(sha256Hex, err)
+			return s.deleteErr(ctx, sha256Hex, "", err)
 		}
 		return nil
 	}
@@ -385,16 +385,23 @@ func (s *Store) Delete(ctx context.Context, sha256Hex string) error {
 			continue
 		}
 		if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: v.VersionID}); err != nil {
-			return deleteErr(sha256Hex, err)
+			return s.deleteErr(ctx, sha256Hex, v.VersionID, err)
 		}
 	}
 	return nil
 }
 
-func deleteErr(sha256Hex string, err error) error {
-	// An older version may still be locked although the newest is not.
-	if code := minio.ToErrorResponse(err).Code; code == "AccessDenied" || code == "ObjectLocked" {
-		return fmt.Errorf("delete blob %s: %w: %w", sha256Hex, gateway.Errorf(gateway.ECONFLICT, "blob %s is under retention", sha256Hex), err)
+// deleteErr explains a refused delete of one version. Stores disagree on the
+// code for "this version is locked" (AWS says AccessDenied, MinIO
+// InvalidRequest), so the version's own retention and legal hold decide.
+func (s *Store) deleteErr(ctx context.Context, sha256Hex, versionID string, err error) error {
+	key := blobPrefix + sha256Hex
+	if code := minio.ToErrorResponse(err).Code; s.locking && (code == "AccessDenied" || code == "InvalidRequest" || code == "ObjectLocked") {
+		_, until, rerr := s.client.GetObjectRetention(ctx, s.bucket, key, versionID)
+		hold, herr := s.client.GetObjectLegalHold(ctx, s.bucket, key, minio.GetObjectLegalHoldOptions{VersionID: versionID})
+		if (rerr == nil && until != nil && time.Now().Before(*until)) || (herr == nil && hold != nil && *hold == minio.LegalHoldEnabled) {
+			return fmt.Errorf("delete blob %s: %w: %w", sha256Hex, gateway.Errorf(gateway.ECONFLICT, "blob %s is under retention", sha256Hex), err)
+		}
 	}
 	return mapErr("delete blob", sha256Hex, err)
 }
@@ -434,6 +441,46 @@ func (s *Store) Blobs(ctx context.Context, writtenBefore time.Time) iter.Seq2[ga
 			}
 		}
 	}
+}
+
+// SweepTemp removes what interrupted puts left: temporary objects (every
+// version) and unfinished multipart uploads started before olderThan. A
+// replica that crashes mid-upload leaves these; pass a time well before the
+// longest upload could have started, since younger ones may still be in
+// progress on another replica. It returns how many it removed.
+func (s *Store) SweepTemp(ctx context.Context, olderThan time.Time) (int, error) {
+	// minio-go lists uploads from a goroutine that stops with the context;
+	// an early return must not leave it behind.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := 0
+	for oi := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: tmpPrefix, Recursive: true, WithVersions: s.versioned}) {
+		if oi.Err != nil {
+			return n, mapErr("list temporary objects", s.bucket, oi.Err)
+		}
+		if !oi.LastModified.Before(olderThan) {
+			continue
+		}
+		if err := s.client.RemoveObject(ctx, s.bucket, oi.Key, minio.RemoveObjectOptions{VersionID: oi.VersionID}); err != nil {
+			return n, mapErr("remove temporary object", oi.Key, err)
+		}
+		n++
+	}
+	// MinIO lists uploads only for an exact key or for the whole bucket,
+	// so list them all and pick ours.
+	for up := range s.client.ListIncompleteUploads(ctx, s.bucket, "", true) {
+		if up.Err != nil {
+			return n, mapErr("list unfinished uploads", s.bucket, up.Err)
+		}
+		if !strings.HasPrefix(up.Key, tmpPrefix) || !up.Initiated.Before(olderThan) {
+			continue
+		}
+		if err := s.client.RemoveIncompleteUpload(ctx, s.bucket, up.Key); err != nil {
+			return n, mapErr("abort unfinished upload", up.Key, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 func randomName() string {

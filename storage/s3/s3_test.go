@@ -179,6 +179,8 @@ func TestNewRefusesUnlockedBucketWhenLockingAsked(t *testing.T) {
 }
 
 func TestRetentionIsComplianceMode(t *testing.T) {
+	// Waits for a retention to lapse; let the other waiters overlap.
+	t.Parallel()
 	s, cfg := openStore(t, true)
 	until := time.Now().Add(2 * time.Second)
 	info, err := s.Put(t.Context(), strings.NewReader("sealed"), gateway.PutOptions{RetainUntil: until})
@@ -235,4 +237,69 @@ func closedPort(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+func TestSweepTemp(t *testing.T) {
+	s, cfg := openStore(t, true)
+	c := rawClient(t, cfg)
+	if _, err := c.PutObject(t.Context(), cfg.Bucket, "tmp/crashed", strings.NewReader("half"), 4, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	core := &minio.Core{Client: c}
+	if _, err := core.NewMultipartUpload(t.Context(), cfg.Bucket, "tmp/crashed-upload", minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.Put(t.Context(), strings.NewReader("a real blob"), gateway.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing is old enough yet: an upload in progress must survive.
+	if n, err := s.SweepTemp(t.Context(), time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("sweep of hour-old debris removed %d (%v), want 0", n, err)
+	}
+	n, err := s.SweepTemp(t.Context(), time.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("sweep removed %d, want the object and the upload", n)
+	}
+	for oi := range c.ListObjectsIter(t.Context(), cfg.Bucket, minio.ListObjectsOptions{Prefix: "tmp/", Recursive: true, WithVersions: true}) {
+		t.Errorf("left %s@%s (%v)", oi.Key, oi.VersionID, oi.Err)
+	}
+	for up := range c.ListIncompleteUploads(t.Context(), cfg.Bucket, "", true) {
+		t.Errorf("left upload %s (%v)", up.Key, up.Err)
+	}
+	if _, err := s.Stat(t.Context(), kept.SHA256); err != nil {
+		t.Fatalf("sweep touched a blob: %v", err)
+	}
+}
+
+// TestDeleteWithLockedOlderVersion covers a blob whose newest version is not
+// retained but an older one is (someone overwrote the key): Delete must report
+// ECONFLICT rather than claim the bytes are gone.
+func TestDeleteWithLockedOlderVersion(t *testing.T) {
+	// Waits for a retention to lapse; let the other waiters overlap.
+	t.Parallel()
+	s, cfg := openStore(t, true)
+	info, err := s.Put(t.Context(), strings.NewReader("sealed"), gateway.PutOptions{RetainUntil: time.Now().Add(2 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rawClient(t, cfg)
+	if _, err := c.PutObject(t.Context(), cfg.Bucket, "sha256/"+info.SHA256, strings.NewReader("SEALED"), 6, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Delete(t.Context(), info.SHA256)
+	if got := gateway.ErrorCode(err); got != gateway.ECONFLICT {
+		t.Fatalf("delete: %v (code %q), want ECONFLICT", err, got)
+	}
+	time.Sleep(time.Until(info.RetainUntil) + 1100*time.Millisecond)
+	if err := s.Delete(t.Context(), info.SHA256); err != nil {
+		t.Fatalf("delete after retention: %v", err)
+	}
+	if _, err := s.Stat(t.Context(), info.SHA256); gateway.ErrorCode(err) != gateway.ENOTFOUND {
+		t.Fatalf("stat after delete: %v", err)
+	}
 }

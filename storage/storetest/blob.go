@@ -243,6 +243,13 @@ func testBlobExpectedDigest(t *testing.T, s gateway.BlobStore, o BlobOptions) {
 	wantNoBlob(t, s, o, sumHex(b))
 
 	mustPutBlob(t, s, b, gateway.PutOptions{SHA256: sumHex(b)})
+
+	// Megabytes, so a store that streams large blobs to a temporary place
+	// has to clean that up too.
+	const n = 6 << 20
+	_, err = s.Put(context.Background(), newBlobGen(15, n), gateway.PutOptions{SHA256: other})
+	blobWantCode(t, err, gateway.EINVALID, "put megabytes with the wrong expected digest")
+	wantNoBlob(t, s, o, blobDigest(t, 15, n))
 }
 
 func testBlobMaxSize(t *testing.T, s gateway.BlobStore, o BlobOptions) {
@@ -334,31 +341,37 @@ func testBlobBig(t *testing.T, s gateway.BlobStore, o BlobOptions) {
 }
 
 func testBlobConcurrent(t *testing.T, s gateway.BlobStore, o BlobOptions) {
-	const writers = 8
-	b := blobBytes(11, 200_000)
-	infos := make([]gateway.BlobInfo, writers)
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	for i := range writers {
-		wg.Go(func() {
-			infos[i], errs[i] = s.Put(context.Background(), bytes.NewReader(b), gateway.PutOptions{})
-		})
-	}
-	wg.Wait()
-	for i := range writers {
-		if errs[i] != nil {
-			t.Fatalf("writer %d: %v", i, errs[i])
+	// A small and a multi-megabyte blob, since stores may take different
+	// paths for them.
+	for _, c := range []struct {
+		writers int
+		size    int
+	}{{8, 200_000}, {3, 3 << 20}} {
+		b := blobBytes(11, c.size)
+		infos := make([]gateway.BlobInfo, c.writers)
+		errs := make([]error, c.writers)
+		var wg sync.WaitGroup
+		for i := range c.writers {
+			wg.Go(func() {
+				infos[i], errs[i] = s.Put(context.Background(), bytes.NewReader(b), gateway.PutOptions{})
+			})
 		}
-		if infos[i].SHA256 != sumHex(b) || infos[i].Size != int64(len(b)) {
-			t.Fatalf("writer %d: %+v", i, infos[i])
+		wg.Wait()
+		for i := range c.writers {
+			if errs[i] != nil {
+				t.Fatalf("writer %d of %d bytes: %v", i, c.size, errs[i])
+			}
+			if infos[i].SHA256 != sumHex(b) || infos[i].Size != int64(len(b)) {
+				t.Fatalf("writer %d of %d bytes: %+v", i, c.size, infos[i])
+			}
 		}
-	}
-	if got, _ := mustReadBlob(t, s, sumHex(b)); !bytes.Equal(got, b) {
-		t.Fatal("concurrent puts of the same content left different bytes")
-	}
-	if o.Leftovers != nil {
-		if left := o.Leftovers(t, s); len(left) > 0 {
-			t.Fatalf("concurrent puts left %v behind", left)
+		if got, _ := mustReadBlob(t, s, sumHex(b)); !bytes.Equal(got, b) {
+			t.Fatalf("concurrent puts of the same %d bytes left different bytes", c.size)
+		}
+		if o.Leftovers != nil {
+			if left := o.Leftovers(t, s); len(left) > 0 {
+				t.Fatalf("concurrent puts left %v behind", left)
+			}
 		}
 	}
 }
