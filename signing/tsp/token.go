@@ -68,13 +68,14 @@ func VerifyToken(token, digest []byte, hash crypto.Hash) (*Verified, error) {
 	return t.Verify(digest, hash)
 }
 
-// Verify is VerifyToken on a parsed token.
-func (t *Token) Verify(digest []byte, hash crypto.Hash) (*Verified, error) {
+// Verify is VerifyToken on a parsed token. extra are candidates for the TSA certificate when
+// the token does not embed it (a request without certReq).
+func (t *Token) Verify(digest []byte, hash crypto.Hash, extra ...*x509.Certificate) (*Verified, error) {
 	sd := t.SignedData
 	if sd.Signers[0].SigningCertificate == nil {
 		return nil, &cms.Error{Kind: cms.KindFormat, Msg: "timestamp token without ESS signing-certificate attribute"}
 	}
-	cert, err := sd.Verify(cms.VerifyOptions{})
+	cert, err := sd.Verify(cms.VerifyOptions{Certificates: extra})
 	if err != nil {
 		return nil, fmt.Errorf("tsp: token: %w", err)
 	}
