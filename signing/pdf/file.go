@@ -57,6 +57,10 @@ type Revision struct {
 	// End is the offset just after the revision's "%%EOF" marker and the end-of-line written after
 	// it, if any: where a signature covering the whole revision must end.
 	End int64
+	// EOF is the offset just after the "%%EOF" marker itself, before any end-of-line. It differs
+	// from End only by that end-of-line; a signature made before an updater added the end-of-line
+	// ends at EOF.
+	EOF int64
 	// Kind is the kind of cross-reference section.
 	Kind XRefKind
 	// Trailer is the trailer dictionary (for a cross-reference stream, the stream's dictionary).
@@ -309,32 +313,36 @@ func (f *File) loadChain() error {
 	var revs []*Revision
 	var lastOff int64 = -1
 	for _, s := range chain {
-		end := f.revisionEnd(s.tail)
+		end, eof := f.revisionEnd(s.tail)
 		if len(revs) > 0 && s.off < lastOff {
 			r := revs[len(revs)-1]
 			for n, e := range s.entries {
 				r.entries[n] = e
 			}
 			r.Trailer = s.trailer
-			r.End = max(r.End, end)
+			if end > r.End {
+				r.End, r.EOF = end, eof
+			}
 			f.warn("cross-reference section at %d precedes the one it updates; merged", s.off)
 			continue
 		}
-		revs = append(revs, &Revision{Index: len(revs), XRefOffset: s.off, End: end, Kind: s.kind, Trailer: s.trailer, entries: s.entries})
+		revs = append(revs, &Revision{Index: len(revs), XRefOffset: s.off, End: end, EOF: eof, Kind: s.kind, Trailer: s.trailer, entries: s.entries})
 		lastOff = s.off
 	}
 	f.revs = revs
 	return nil
 }
 
-// revisionEnd returns the offset after the first %%EOF at or after from and its end-of-line.
-func (f *File) revisionEnd(from int64) int64 {
+// revisionEnd returns the offset after the first %%EOF at or after from and its end-of-line, and
+// the offset just after the marker.
+func (f *File) revisionEnd(from int64) (int64, int64) {
 	l := f.lexer()
 	i := l.index(from, f.size, []byte("%%EOF"))
 	if i < 0 {
-		return f.size
+		return f.size, f.size
 	}
 	p := i + 5
+	eof := p
 	if c, ok := l.at(p); ok && c == '\r' {
 		p++
 		if c, ok := l.at(p); ok && c == '\n' {
@@ -343,7 +351,7 @@ func (f *File) revisionEnd(from int64) int64 {
 	} else if ok && c == '\n' {
 		p++
 	}
-	return p
+	return p, eof
 }
 
 func (f *File) readSection(off int64, total *int) (*section, error) {
@@ -773,9 +781,9 @@ func (f *File) rebuild() error {
 		r.Trailer.Set("Root", *catalog)
 	}
 	r.Trailer.Set("Size", Integer(int64(maxNum)+1))
-	r.End = f.size
+	r.End, r.EOF = f.size, f.size
 	if i := f.lexer().index(max(0, f.size-1024), f.size, []byte("%%EOF")); i >= 0 {
-		r.End = f.revisionEnd(i)
+		r.End, r.EOF = f.revisionEnd(i)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"fmt"
+	"unicode/utf16"
 )
 
 // Object is a PDF object: Null, Bool, Integer, Real, String, Name, Array, *Dict, *Stream, Ref,
@@ -50,6 +51,26 @@ type String struct {
 
 // NewString returns a literal string built in memory.
 func NewString(s string) String { return String{Value: []byte(s), Start: -1, End: -1} }
+
+// NewTextString returns a text string: literal ASCII when s is ASCII, otherwise UTF-16BE with
+// a byte-order mark, which every PDF version reads.
+func NewTextString(s string) String {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return NewString(s)
+	}
+	b := []byte{0xfe, 0xff}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return String{Value: b, Start: -1, End: -1}
+}
 
 // NewHexString returns a hexadecimal string built in memory.
 func NewHexString(b []byte) String { return String{Value: b, Hex: true, Start: -1, End: -1} }

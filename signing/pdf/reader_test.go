@@ -220,6 +220,9 @@ func TestEOFLineEndings(t *testing.T) {
 		if got := f.Revisions()[0].End; got != want {
 			t.Errorf("eol %q: end %d, want %d", eol, got, want)
 		}
+		if got := f.Revisions()[0].EOF; got != want-int64(len(eol)) {
+			t.Errorf("eol %q: marker ends %d, want %d", eol, got, want-int64(len(eol)))
+		}
 	}
 }
 

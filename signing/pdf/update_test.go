@@ -1,0 +1,212 @@
+package pdf
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+)
+
+// signLikeUpdate applies to f what a signer does: a signature dictionary with placeholders, a
+// widget field, and a replaced catalog that lists it. It returns the updated bytes.
+func signLikeUpdate(tb testing.TB, orig []byte, f *File) ([]byte, *Placeholder, *Placeholder, *Result) {
+	tb.Helper()
+	u := f.NewUpdate()
+	contents := NewContentsPlaceholder(64)
+	br := NewByteRangePlaceholder()
+	sig := u.Add(NewDict("Type", Name("Sig"), "Filter", Name("Adobe.PPKLite"), "SubFilter", Name("ETSI.CAdES.detached"),
+		"ByteRange", br, "Contents", contents, "M", NewString("D:20261124080000Z"), "Name", NewTextString("Tést (ünïcode) \\")))
+	cat, err := f.Catalog()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rootRef, _ := f.Trailer().Ref("Root")
+	field := u.Add(NewDict("FT", Name("Sig"), "T", NewString("DocgateSig"), "V", sig, "Type", Name("Annot"),
+		"Subtype", Name("Widget"), "Rect", Array{Integer(0), Integer(0), Integer(0), Integer(0)}, "F", Integer(132)))
+	nc := cat.Clone()
+	nc.Set("AcroForm", NewDict("Fields", Array{field}, "SigFlags", Integer(3)))
+	nc.Set("Name#With Space", Real(-0.5))
+	if err := u.Set(rootRef, nc); err != nil {
+		tb.Fatal(err)
+	}
+	var out bytes.Buffer
+	out.Write(orig)
+	res, err := u.Append(&out, int64(len(orig)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if res.End != int64(out.Len()) {
+		tb.Fatalf("result end %d, output %d bytes", res.End, out.Len())
+	}
+	return out.Bytes(), contents, br, res
+}
+
+func TestUpdateGenerated(t *testing.T) {
+	tests := []struct {
+		name string
+		pdf  []byte
+		kind XRefKind
+	}{
+		{"classic", classicPDF(), XRefTable},
+		{"xref stream", xrefStreamPDF(), XRefStream},
+		{"hybrid", hybridPDF(), XRefTable},
+		{"no final newline", bytes.TrimRight(classicPDF(), "\n"), XRefTable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustOpen(t, tt.pdf)
+			out, contents, br, _ := signLikeUpdate(t, tt.pdf, f)
+			if !bytes.HasPrefix(out, tt.pdf) {
+				t.Fatal("original bytes are not a prefix of the output")
+			}
+			if out[contents.Start] != '<' || out[contents.End-1] != '>' || contents.End-contents.Start != 130 {
+				t.Errorf("contents placeholder at [%d,%d): %q", contents.Start, contents.End, out[contents.Start:contents.End])
+			}
+			if string(out[br.Start:br.End]) != string(br.Text) {
+				t.Errorf("byte range placeholder at [%d,%d): %q", br.Start, br.End, out[br.Start:br.End])
+			}
+			// Patch the byte range as a signer would, then re-read everything.
+			patched, err := FormatByteRange(int(br.End-br.Start), [4]int64{0, contents.Start, contents.End, int64(len(out)) - contents.End})
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(out[br.Start:], patched)
+			g := mustOpen(t, out)
+			revs := g.Revisions()
+			if len(revs) != 2 || revs[1].Kind != tt.kind || revs[1].End != int64(len(out)) {
+				t.Fatalf("%d revisions, last %v ending %d of %d", len(revs), revs[len(revs)-1].Kind, revs[len(revs)-1].End, len(out))
+			}
+			if revs[0].EOF > int64(len(tt.pdf)) || revs[0].End > int64(len(tt.pdf))+1 {
+				t.Errorf("first revision ends at %d/%d, beyond the original %d", revs[0].EOF, revs[0].End, len(tt.pdf))
+			}
+			if g.Repaired() {
+				t.Errorf("updated file needed repair: %v", g.Warnings())
+			}
+			fields, err := g.Fields()
+			if err != nil || len(fields) != 1 || fields[0].Name != "DocgateSig" {
+				t.Fatalf("fields %+v %v", fields, err)
+			}
+			sig, err := g.ResolveDict(fields[0].Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := sig.Get("Contents").(String)
+			if c.Start != contents.Start || c.End != contents.End {
+				t.Errorf("reader sees /Contents at [%d,%d), writer put it at [%d,%d)", c.Start, c.End, contents.Start, contents.End)
+			}
+			if got := TextString(sig.Get("Name").(String).Value); got != "Tést (ünïcode) \\" {
+				t.Errorf("name round trip %q", got)
+			}
+			cat, _ := g.Catalog()
+			if v, _ := Number(cat.Get("Name#With Space")); v != -0.5 {
+				t.Errorf("escaped name round trip: %v", cat.Get("Name#With Space"))
+			}
+			if pages, err := g.Pages(); err != nil || len(pages) != 2 {
+				t.Errorf("pages %d %v", len(pages), err)
+			}
+			if id, ok := g.ID(); ok != f.Trailer().Has("ID") || (ok && string(id[0]) != "\x01\x02") {
+				t.Errorf("/ID not carried over: %x %v", id, ok)
+			}
+			qpdfCheck(t, out)
+			pdfcpuPages(t, out, 2)
+		})
+	}
+}
+
+func TestUpdateRefusals(t *testing.T) {
+	b := classicPDF()
+	f := mustOpen(t, b)
+	u := f.NewUpdate()
+	if err := u.Set(Ref{99, 0}, Null{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("replacing a missing object: %v", err)
+	}
+	u.Alloc()
+	if _, err := u.Append(&bytes.Buffer{}, int64(len(b))); err == nil {
+		t.Error("allocated but unset object written")
+	}
+	j := bytes.Index(b, []byte("xref"))
+	r := mustOpen(t, append(append([]byte{}, b[:j]...), "trailer << /Root 1 0 R >>\n%%EOF\n"...))
+	if _, err := r.NewUpdate().Append(&bytes.Buffer{}, 0); err == nil {
+		t.Error("update appended to a rebuilt file")
+	}
+}
+
+func TestMarshal(t *testing.T) {
+	tests := []struct {
+		in   Object
+		want string
+	}{
+		{Name("A B#/(x)"), "/A#20B#23#2F#28x#29"},
+		{Real(1e-7), "0.0000001"},
+		{Real(1e21), "1000000000000000000000"},
+		{NewString("a(b)\\c\n\x01"), `(a\(b\)\\c\n\001)`},
+		{NewHexString([]byte{0, 0xab}), "<00AB>"},
+		{Array{Integer(1), Null{}, Bool(true), Ref{3, 1}}, "[1 null true 3 1 R]"},
+		{NewDict("Z", Integer(1), "A", Integer(2)), "<< /Z 1 /A 2 >>"},
+	}
+	for _, tt := range tests {
+		got, err := Marshal(tt.in)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("Marshal(%v) = %q %v, want %q", tt.in, got, err, tt.want)
+		}
+		l := newBytesLexer(got, &Options{MaxDepth: 10, MaxDecodedSize: 1 << 20})
+		back, err := l.object(0)
+		if err != nil {
+			t.Errorf("reparse %q: %v", got, err)
+			continue
+		}
+		again, _ := Marshal(back)
+		if !bytes.Equal(again, got) {
+			t.Errorf("round trip %q -> %q", got, again)
+		}
+	}
+}
+
+func TestFormatByteRange(t *testing.T) {
+	p := NewByteRangePlaceholder()
+	b, err := FormatByteRange(len(p.Text), [4]int64{0, 100, 230, 4000})
+	if err != nil || len(b) != len(p.Text) || string(b[:16]) != "[0 100 230 4000 " || b[len(b)-1] != ']' {
+		t.Errorf("%q %v", b, err)
+	}
+	if _, err := FormatByteRange(10, [4]int64{0, 1e12, 1e12, 1e12}); err == nil {
+		t.Error("overlong byte range accepted")
+	}
+}
+
+// qpdfCheck runs qpdf --check on b, skipping when qpdf is absent. Exit 3 means warnings only.
+func qpdfCheck(tb testing.TB, b []byte) {
+	tb.Helper()
+	qpdf, err := exec.LookPath("qpdf")
+	if err != nil {
+		tb.Log("qpdf not installed; skipping its check")
+		return
+	}
+	p := filepath.Join(tb.TempDir(), "out.pdf")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	out, err := exec.Command(qpdf, "--check", p).CombinedOutput()
+	if err != nil {
+		tb.Errorf("qpdf --check: %v\n%s", err, out)
+	}
+}
+
+// pdfcpuPages has pdfcpu, an independent reader, count the pages.
+func pdfcpuPages(tb testing.TB, b []byte, want int) {
+	tb.Helper()
+	conf := model.NewDefaultConfiguration()
+	conf.ValidationMode = model.ValidationRelaxed
+	n, err := api.PageCount(bytes.NewReader(b), conf)
+	if err != nil {
+		tb.Errorf("pdfcpu: %v", err)
+		return
+	}
+	if n != want {
+		tb.Errorf("pdfcpu counts %d pages, want %d", n, want)
+	}
+}
