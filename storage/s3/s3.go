@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"net"
 	"strings"
 	"syscall"
@@ -82,6 +83,23 @@ func (c Config) Validate() error {
 		return fmt.Errorf("s3: access key and secret key are required")
 	}
 	return nil
+}
+
+// String leaves the secret key out, so a Config printed by mistake (in an
+// error, a debug line) does not leak it.
+func (c Config) String() string {
+	return fmt.Sprintf("s3 endpoint=%s bucket=%s access_key=%s ssl=%t locking=%t", c.Endpoint, c.Bucket, c.AccessKey, c.UseSSL, c.ObjectLocking)
+}
+
+// LogValue does the same for log/slog.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("endpoint", c.Endpoint),
+		slog.String("bucket", c.Bucket),
+		slog.String("access_key", c.AccessKey),
+		slog.Bool("ssl", c.UseSSL),
+		slog.Bool("locking", c.ObjectLocking),
+	)
 }
 
 // Store keeps blobs in one bucket.

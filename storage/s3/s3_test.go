@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -301,5 +303,19 @@ func TestDeleteWithLockedOlderVersion(t *testing.T) {
 	}
 	if _, err := s.Stat(t.Context(), info.SHA256); gateway.ErrorCode(err) != gateway.ENOTFOUND {
 		t.Fatalf("stat after delete: %v", err)
+	}
+}
+
+func TestConfigHidesSecret(t *testing.T) {
+	cfg := s3.Config{Endpoint: "127.0.0.1:9000", Bucket: "b", AccessKey: "a", SecretKey: "very-secret-value"}
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "s3", cfg)
+	for _, out := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), logged.String()} {
+		if strings.Contains(out, "very-secret-value") {
+			t.Errorf("secret printed: %s", out)
+		}
+		if !strings.Contains(out, "127.0.0.1:9000") {
+			t.Errorf("endpoint missing: %s", out)
+		}
 	}
 }
