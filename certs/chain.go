@@ -189,16 +189,18 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *x509.Certificate, interme
 		// Some certificate is outside its validity at the signing time.
 		// Find the chain at a time the leaf was valid so the report can
 		// still name it, then say which bound was crossed.
+		var altErr error
 		for _, alt := range []time.Time{leaf.NotBefore.Add(time.Second), leaf.NotAfter.Add(-time.Second)} {
-			if chain, err = t.build(leaf, pools, alt); err == nil {
+			if chain, altErr = t.build(leaf, pools, alt); altErr == nil {
 				break
 			}
 		}
-		check := []*x509.Certificate{leaf}
-		if chain != nil {
-			res.setChain(chain)
-			check = chain
+		if chain == nil {
+			// No chain at any time: that, not the dates, is the finding.
+			return classify(res, altErr, t.issuerNotCA(leaf, intermediates))
 		}
+		res.setChain(chain)
+		check := chain
 		for _, c := range check {
 			if at.Before(c.NotBefore) {
 				return fail(IndicationFailed, SubNotYetValid, "certificate %q is not valid until %s, after the signing time %s",

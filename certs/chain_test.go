@@ -31,6 +31,7 @@ func TestVerifyChain(t *testing.T) {
 	underDeep := mustCert(t, "Under too deep", deep)
 	stranger := mustRoot(t, "Stranger root")
 	strangerLeaf := mustCert(t, "Stranger signer", stranger)
+	strangerExpired := mustCert(t, "Stranger old signer", stranger, validity(t0.AddDate(-2, 0, 0), t0.AddDate(0, 0, -10)))
 
 	ts := certs.NewTrustStore()
 	ts.AddAnchor(root.cert)
@@ -48,6 +49,7 @@ func TestVerifyChain(t *testing.T) {
 		{"good via handed-in intermediate", leaf, []*x509.Certificate{inter.cert}, t0, certs.IndicationPassed, "", 3, false},
 		{"intermediate missing", leaf, nil, t0, certs.IndicationIndeterminate, certs.SubNoCertificateChainFound, 0, false},
 		{"unknown root", strangerLeaf, nil, t0, certs.IndicationIndeterminate, certs.SubNoCertificateChainFound, 0, false},
+		{"expired and untrusted: the missing chain is the finding", strangerExpired, nil, t0, certs.IndicationIndeterminate, certs.SubNoCertificateChainFound, 0, false},
 		{"signed before the certificate was valid", futureLeaf, []*x509.Certificate{inter.cert}, t0, certs.IndicationFailed, certs.SubNotYetValid, 3, false},
 		{"signed after the certificate expired", expiredLeaf, []*x509.Certificate{inter.cert}, t0, certs.IndicationIndeterminate, certs.SubOutOfBoundsNoPOE, 3, false},
 		{"valid at signing, expired since", expiredLeaf, []*x509.Certificate{inter.cert}, t0.AddDate(0, -6, 0), certs.IndicationPassed, "", 3, true},

@@ -435,3 +435,33 @@ func TestOCSPGetEncodings(t *testing.T) {
 		t.Fatalf("POST /pki/crl: %d", resp.StatusCode)
 	}
 }
+
+func TestInitRSA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("RSA 3072 key generation takes seconds")
+	}
+	ca, err := devca.Init(filepath.Join(t.TempDir(), "pki"), devca.Options{KeyType: "rsa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ca.Root().PublicKeyAlgorithm != x509.RSA || ca.Root().PublicKey.(interface{ Size() int }).Size() != 384 {
+		t.Fatalf("root key %v", ca.Root().PublicKeyAlgorithm)
+	}
+	leaf := mustIssue(t, ca, devca.IssueRequest{AgencyCode: "000.00.00.H41", OrgName: "UBND"})
+	req, _ := certs.NewOCSPRequest(leaf.Cert, ca.Root())
+	der, err := ca.OCSPResponse(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := certs.ParseOCSPResponse(der, leaf.Cert, ca.Root()); err != nil || r.Status != ocsp.Good {
+		t.Fatalf("RSA-signed OCSP: %v", err)
+	}
+	crl, err := ca.CRL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := certs.ParseCRL(crl)
+	if err != nil || certs.CheckCRLSignature(l, ca.Root()) != nil {
+		t.Fatalf("RSA-signed CRL: %v", err)
+	}
+}
