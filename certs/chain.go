@@ -195,12 +195,19 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *x509.Certificate, interme
 				break
 			}
 		}
-		if chain == nil {
-			// No chain at any time: that, not the dates, is the finding.
-			return classify(res, altErr, t.issuerNotCA(leaf, intermediates))
-		}
-		res.setChain(chain)
 		check := chain
+		if chain == nil {
+			var cie2 x509.CertificateInvalidError
+			if !errors.As(altErr, &cie2) || cie2.Reason != x509.Expired {
+				// No chain at any time: that, not the dates, is the finding.
+				return classify(res, altErr, t.issuerNotCA(leaf, intermediates))
+			}
+			// A chain whose certificates were never valid together: judge
+			// the leaf's own dates.
+			check = []*x509.Certificate{leaf}
+		} else {
+			res.setChain(chain)
+		}
 		for _, c := range check {
 			if at.Before(c.NotBefore) {
 				return fail(IndicationFailed, SubNotYetValid, "certificate %q is not valid until %s, after the signing time %s",
