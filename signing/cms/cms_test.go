@@ -437,3 +437,39 @@ func TestTestdataSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestESSv1 checks the older signing-certificate attribute (SHA-1 ESSCertID), which signatures
+// made before RFC 5035 carry, and a caller-supplied certificate for a signature without one.
+func TestESSv1(t *testing.T) {
+	p := mustPKI(t)
+	s := p.signer(t, "p256")
+	ess := func(c *x509.Certificate) Attribute {
+		h := sum(crypto.SHA1, c.Raw)
+		id := tlv(tagSequence, mustMarshal(h), essIssuerSerial(c))
+		return Attribute{Type: OIDAttrSigningCert, Values: [][]byte{tlv(tagSequence, tlv(tagSequence, id))}}
+	}
+	der := mustSign(t, SignOptions{Signer: s.key, Certificate: s.cert, Content: []byte("v1"), OmitCertificates: true,
+		ExtraSignedAttributes: []Attribute{ess(s.cert)}})
+	sd := mustParse(t, der)
+	sc := sd.Signers[0].SigningCertificate
+	if sc == nil || sc.V2 || sc.Certs[0].Hash != crypto.SHA1 || sc.Certs[0].Serial.Cmp(s.cert.SerialNumber) != 0 {
+		t.Fatalf("ESS v1 not decoded: %+v", sc)
+	}
+	if _, err := sd.Verify(VerifyOptions{}); KindOf(err) != KindSignerNotFound {
+		t.Fatalf("no certificate anywhere: %v", err)
+	}
+	if _, err := sd.Verify(VerifyOptions{Certificates: []*x509.Certificate{p.root, s.cert}}); err != nil {
+		t.Fatalf("certificate supplied by the caller: %v", err)
+	}
+	other, err := p.issue(s.key, s.cert.SerialNumber.Int64(), "same key, other certificate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sd.Verify(VerifyOptions{Certificates: []*x509.Certificate{other}}); KindOf(err) != KindSignerNotFound {
+		t.Fatalf("ESS v1 names another certificate: %v", err)
+	}
+	sig, err := SignatureValue(der, 0)
+	if err != nil || !bytes.Equal(sig, sd.Signers[0].Signature) {
+		t.Fatalf("SignatureValue: %v", err)
+	}
+}

@@ -5,6 +5,19 @@ import (
 	"fmt"
 )
 
+// SignatureValue returns the signature value of signer i in der: the bytes a signature
+// timestamp's imprint is computed over (ETSI EN 319 122-1, signature-time-stamp).
+func SignatureValue(der []byte, i int) ([]byte, error) {
+	sd, err := Parse(der)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= len(sd.Signers) {
+		return nil, errf(KindFormat, "no signer %d (there are %d)", i, len(sd.Signers))
+	}
+	return sd.Signers[i].Signature, nil
+}
+
 // AddUnsignedAttribute returns der (a ContentInfo with SignedData) with attr added to the
 // unsigned attributes of signer i. Unsigned attributes are outside what the signature covers,
 // so the signature stays valid; this is how a signature timestamp is attached after signing.
