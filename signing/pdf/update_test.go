@@ -43,7 +43,17 @@ func signLikeUpdate(tb testing.TB, orig []byte, f *File) ([]byte, *Placeholder, 
 	if res.End != int64(out.Len()) {
 		tb.Fatalf("result end %d, output %d bytes", res.End, out.Len())
 	}
-	return out.Bytes(), contents, br, res
+	b := out.Bytes()
+	if string(b[br.Start:br.End]) != string(br.Text) {
+		tb.Fatalf("byte range placeholder at [%d,%d): %q", br.Start, br.End, b[br.Start:br.End])
+	}
+	// Patch the byte range in place as a signer would.
+	patched, err := FormatByteRange(int(br.End-br.Start), [4]int64{0, contents.Start, contents.End, int64(len(b)) - contents.End})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	copy(b[br.Start:], patched)
+	return b, contents, br, res
 }
 
 func TestUpdateGenerated(t *testing.T) {
@@ -67,15 +77,9 @@ func TestUpdateGenerated(t *testing.T) {
 			if out[contents.Start] != '<' || out[contents.End-1] != '>' || contents.End-contents.Start != 130 {
 				t.Errorf("contents placeholder at [%d,%d): %q", contents.Start, contents.End, out[contents.Start:contents.End])
 			}
-			if string(out[br.Start:br.End]) != string(br.Text) {
-				t.Errorf("byte range placeholder at [%d,%d): %q", br.Start, br.End, out[br.Start:br.End])
+			if got := g0ByteRange(t, out, br); got != [4]int64{0, contents.Start, contents.End, int64(len(out)) - contents.End} {
+				t.Errorf("byte range reads back as %v", got)
 			}
-			// Patch the byte range as a signer would, then re-read everything.
-			patched, err := FormatByteRange(int(br.End-br.Start), [4]int64{0, contents.Start, contents.End, int64(len(out)) - contents.End})
-			if err != nil {
-				t.Fatal(err)
-			}
-			copy(out[br.Start:], patched)
 			g := mustOpen(t, out)
 			revs := g.Revisions()
 			if len(revs) != 2 || revs[1].Kind != tt.kind || revs[1].End != int64(len(out)) {
@@ -116,6 +120,23 @@ func TestUpdateGenerated(t *testing.T) {
 			pdfcpuPages(t, out, 2)
 		})
 	}
+}
+
+// g0ByteRange parses the patched /ByteRange back from the output.
+func g0ByteRange(tb testing.TB, out []byte, br *Placeholder) [4]int64 {
+	tb.Helper()
+	l := newBytesLexer(out[br.Start:br.End], &Options{MaxDepth: 5, MaxDecodedSize: 100})
+	o, err := l.object(0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, _ := o.(Array)
+	var r [4]int64
+	for i := range min(4, len(a)) {
+		n, _ := a[i].(Integer)
+		r[i] = int64(n)
+	}
+	return r
 }
 
 func TestUpdateRefusals(t *testing.T) {
