@@ -114,8 +114,9 @@ func TestSignVerify(t *testing.T) {
 
 			sigFile := writeFile(t, dir, tc.name+".p7s", der)
 			outFile := filepath.Join(dir, tc.name+".out")
+			// -cades makes openssl also require and check our ESS signing-certificate-v2.
 			args := []string{"cms", "-verify", "-inform", "DER", "-in", sigFile, "-binary",
-				"-CAfile", rootFile, "-purpose", "any", "-out", outFile}
+				"-CAfile", rootFile, "-purpose", "any", "-cades", "-out", outFile}
 			if tc.detached {
 				args = append(args, "-content", contentFile)
 			}
