@@ -104,13 +104,22 @@ func TestCertificates(t *testing.T) {
 	mustProblem(t, e.do(t, "POST", "/v1/agencies/000.00.00.H41/certificates", e.admin, "application/pkix-cert", der), 409, "registered already")
 	mustDecode[gateway.AgencyCertificate](t, e.do(t, "POST", "/v1/agencies/000.00.00.H41/certificates", e.admin, "application/pkix-cert", mustCert(t, "Con dấu")), 201)
 	mustProblem(t, e.do(t, "POST", "/v1/agencies/000.00.00.H41/certificates", e.admin, "application/pkix-cert", []byte("garbage")), 400, "X.509")
+	// A bundle registers its leaf; a key after it is refused.
+	leaf := mustCert(t, "Lãnh đạo")
+	bundle := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf}), pemBytes...)
+	b := mustDecode[gateway.AgencyCertificate](t, e.do(t, "POST", "/v1/agencies/000.00.00.H41/certificates", e.admin, "application/x-pem-file", bundle), 201)
+	if !strings.Contains(b.Subject, "Lãnh đạo") {
+		t.Fatalf("bundle registered %s, not its leaf", b.Subject)
+	}
+	withKey := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: mustCert(t, "z")}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1}})...)
+	mustProblem(t, e.do(t, "POST", "/v1/agencies/000.00.00.H41/certificates", e.admin, "application/x-pem-file", withKey), 400, "only its chain")
 	mustProblem(t, e.do(t, "POST", "/v1/agencies/000.00.00.H41/certificates", e.admin, "application/json", pemBytes), 400, "certificate itself")
 	mustProblem(t, e.do(t, "POST", "/v1/agencies/000.00.00.H41/certificates", e.admin, "application/pkix-cert", make([]byte, registry.MaxCertificateSize+1)), 413, "larger")
 	mustProblem(t, e.do(t, "POST", "/v1/agencies/000.00.00.H41/certificates", tok, "application/pkix-cert", der), 403, "admin")
 	mustProblem(t, e.do(t, "POST", "/v1/agencies/000.00.00.H99/certificates", e.admin, "application/pkix-cert", mustCert(t, "x")), 404, "000.00.00.H99")
 
 	list := mustDecode[struct{ Certificates []gateway.AgencyCertificate }](t, e.json(t, "GET", "/v1/agencies/000.00.00.H41/certificates", tok, ""), 200)
-	if len(list.Certificates) != 2 || list.Certificates[0].SHA256 != c.SHA256 {
+	if len(list.Certificates) != 3 || list.Certificates[0].SHA256 != c.SHA256 {
 		t.Fatalf("%+v", list)
 	}
 }

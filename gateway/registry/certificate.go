@@ -12,8 +12,8 @@ import (
 	"docgate/gateway"
 )
 
-// AddCertificate registers a certificate (PEM or DER) to an agency (admin
-// only): signatures made with it count as the agency's. EINVALID (not one
+// AddCertificate registers a certificate (DER, or PEM whose first block is
+// the leaf) to an agency (admin only): signatures made with it count as the agency's. EINVALID (not one
 // certificate), ENOTFOUND (agency), ECONFLICT (registered already).
 func (s *Service) AddCertificate(ctx context.Context, code string, data []byte) (*gateway.AgencyCertificate, error) {
 	if _, err := require(ctx, gateway.RoleAdmin); err != nil {
@@ -51,7 +51,8 @@ func (s *Service) Certificates(ctx context.Context, code string) ([]*gateway.Age
 	return cs, nil
 }
 
-// parseCertificate reads exactly one X.509 certificate, PEM or DER.
+// parseCertificate reads an X.509 certificate, DER or PEM; of a PEM bundle
+// the first (leaf) certificate.
 func parseCertificate(data []byte) (*gateway.AgencyCertificate, error) {
 	if len(data) == 0 {
 		return nil, gateway.Errorf(gateway.EINVALID, "certificate is empty")
@@ -65,8 +66,16 @@ func parseCertificate(data []byte) (*gateway.AgencyCertificate, error) {
 		if block == nil || block.Type != "CERTIFICATE" {
 			return nil, gateway.Errorf(gateway.EINVALID, "PEM does not start with a CERTIFICATE block")
 		}
-		if len(bytes.TrimSpace(rest)) != 0 {
-			return nil, gateway.Errorf(gateway.EINVALID, "give one certificate per request; the PEM holds more than one block")
+		// A bundle (leaf first, then its chain, as CAs and `docgate ca
+		// issue` hand them out) registers its leaf; anything but further
+		// certificates after it is refused, so that a private key pasted by
+		// mistake is not silently accepted.
+		for len(bytes.TrimSpace(rest)) > 0 {
+			var next *pem.Block
+			next, rest = pem.Decode(rest)
+			if next == nil || next.Type != "CERTIFICATE" {
+				return nil, gateway.Errorf(gateway.EINVALID, "after the first certificate the PEM may hold only its chain (CERTIFICATE blocks)")
+			}
 		}
 		der = block.Bytes
 	}
