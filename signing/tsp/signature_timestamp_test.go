@@ -64,6 +64,16 @@ func TestSignatureTimestamp(t *testing.T) {
 		if !v.GenTime.Equal(fixedNow.Truncate(1e6)) {
 			t.Fatalf("%d: genTime %v", i, v.GenTime)
 		}
+		tok, err := ParseToken(si.TimestampTokens[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tok.VerifyData(si.Signature); err != nil {
+			t.Fatalf("%d: VerifyData: %v", i, err)
+		}
+		if _, err := tok.VerifyData(append([]byte{0}, si.Signature...)); cms.KindOf(err) != cms.KindDigestMismatch {
+			t.Fatalf("%d: VerifyData over other bytes: %v", i, err)
+		}
 	}
 	if bytes.Equal(der1, der2) {
 		t.Fatalf("two signatures with the same value: ECDSA is randomised, so the test is broken")

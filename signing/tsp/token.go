@@ -89,6 +89,19 @@ func (t *Token) Verify(digest []byte, hash crypto.Hash, extra ...*x509.Certifica
 	return &Verified{GenTime: t.Info.GenTime, Info: t.Info, Certificate: cert, Certificates: slices.Clone(sd.Certificates)}, nil
 }
 
+// VerifyData verifies the token over data, hashed with the token's own imprint algorithm: the
+// form a verifier needs for a signature timestamp (data = the signature value) or a document
+// timestamp whose byte range it hashed itself. Judging whether that algorithm (Info.Hash) is
+// still strong enough at GenTime is the caller's business.
+func (t *Token) VerifyData(data []byte, extra ...*x509.Certificate) (*Verified, error) {
+	if t.Info.Hash == 0 || !t.Info.Hash.Available() {
+		return nil, &cms.Error{Kind: cms.KindUnsupported, Msg: fmt.Sprintf("timestamp imprint algorithm %v", t.Info.HashAlgorithm)}
+	}
+	hh := t.Info.Hash.New()
+	hh.Write(data)
+	return t.Verify(hh.Sum(nil), t.Info.Hash, extra...)
+}
+
 func checkTSACertificate(cert *x509.Certificate) error {
 	for _, ext := range cert.Extensions {
 		if !ext.Id.Equal(oidExtKeyUsage) {
