@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ocsp"
+	"golang.org/x/sync/singleflight"
 )
 
 // Revocation statuses, as the validation report spells them.
@@ -84,6 +85,10 @@ type RevocationConfig struct {
 	// MaxAge bounds the age of data that has no nextUpdate; zero means 24
 	// hours.
 	MaxAge time.Duration
+	// RetryAfter is how long a URL that failed is not tried again, so that
+	// a responder outage costs one timeout, not one per signature; zero
+	// means 30 seconds.
+	RetryAfter time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -96,10 +101,24 @@ type RevocationConfig struct {
 type RevocationChecker struct {
 	cfg RevocationConfig
 
+	// flights makes concurrent checks of certificates from one CA share a
+	// single fetch instead of each downloading the same CRL.
+	flights singleflight.Group
+
 	mu        sync.Mutex
 	ocspCache map[string]cachedOCSP
 	crlCache  map[string]cachedCRL
+	failed    map[string]failure
 }
+
+type failure struct {
+	at  time.Time
+	err error
+}
+
+// maxCacheEntries bounds the OCSP cache; past it, expired entries are
+// dropped on the next insertion.
+const maxCacheEntries = 4096
 
 type cachedOCSP struct {
 	resp *ocsp.Response
@@ -126,13 +145,16 @@ func NewRevocationChecker(cfg RevocationConfig) *RevocationChecker {
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = 24 * time.Hour
 	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = 30 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &RevocationChecker{cfg: cfg, ocspCache: map[string]cachedOCSP{}, crlCache: map[string]cachedCRL{}}
+	return &RevocationChecker{cfg: cfg, ocspCache: map[string]cachedOCSP{}, crlCache: map[string]cachedCRL{}, failed: map[string]failure{}}
 }
 
 // Check returns the revocation status of cert, issued by issuer, for a
@@ -210,7 +232,7 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		der, err := c.fetchOCSP(ctx, u, cert, issuer)
+		der, err := c.shared(ctx, "ocsp "+u+" "+key, func(ctx context.Context) ([]byte, error) { return c.fetchOCSP(ctx, u, cert, issuer) })
 		if err != nil {
 			note("OCSP %s: %v", u, err)
 			continue
@@ -222,6 +244,13 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 		}
 		if !resp.NextUpdate.IsZero() && resp.Status != ocsp.Unknown {
 			c.mu.Lock()
+			if len(c.ocspCache) >= maxCacheEntries {
+				for k, v := range c.ocspCache {
+					if now.After(v.resp.NextUpdate) {
+						delete(c.ocspCache, k)
+					}
+				}
+			}
 			c.ocspCache[key] = cachedOCSP{resp: resp, der: der, src: "OCSP " + u}
 			c.mu.Unlock()
 		}
@@ -233,7 +262,7 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		der, err := c.fetch(ctx, http.MethodGet, u, nil, maxCRLSize)
+		der, err := c.shared(ctx, "crl "+u, func(ctx context.Context) ([]byte, error) { return c.fetch(ctx, http.MethodGet, u, nil, maxCRLSize) })
 		if err != nil {
 			note("CRL %s: %v", u, err)
 			continue
@@ -351,6 +380,41 @@ func unknown(problems []string) *RevocationResult {
 func ocspKey(cert, issuer *x509.Certificate) string {
 	h := sha1.Sum(issuer.RawSubjectPublicKeyInfo)
 	return hex.EncodeToString(h[:]) + ":" + cert.SerialNumber.Text(16)
+}
+
+// shared runs fetch once for all concurrent callers with the same key, and
+// does not run it again for RetryAfter after it failed. A caller whose
+// context ends stops waiting; the fetch goes on for the others.
+func (c *RevocationChecker) shared(ctx context.Context, key string, fetch func(context.Context) ([]byte, error)) ([]byte, error) {
+	now := c.cfg.Now()
+	c.mu.Lock()
+	f, failed := c.failed[key]
+	c.mu.Unlock()
+	if failed && now.Sub(f.at) < c.cfg.RetryAfter {
+		return nil, fmt.Errorf("not retried: failed %s ago (retry after %s): %w", now.Sub(f.at).Round(time.Second), c.cfg.RetryAfter, f.err)
+	}
+	ch := c.flights.DoChan(key, func() (any, error) {
+		// Detached from the first caller's cancellation, bounded by the
+		// fetch timeout.
+		der, err := fetch(context.WithoutCancel(ctx))
+		c.mu.Lock()
+		if err != nil {
+			c.failed[key] = failure{at: c.cfg.Now(), err: err}
+		} else {
+			delete(c.failed, key)
+		}
+		c.mu.Unlock()
+		return der, err
+	})
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.([]byte), nil
+	}
 }
 
 func (c *RevocationChecker) fetchOCSP(ctx context.Context, u string, cert, issuer *x509.Certificate) ([]byte, error) {

@@ -311,3 +311,67 @@ func TestRevocationIndication(t *testing.T) {
 		}
 	}
 }
+
+// TestRevocationFetchSharing checks that concurrent checks share one CRL
+// download, and that a failed responder is not asked again at once.
+func TestRevocationFetchSharing(t *testing.T) {
+	ctx := context.Background()
+	r := newResponder(t)
+	root := mustRoot(t, "Root")
+	var crl []byte
+	var hits atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		hits.Add(1)
+		time.Sleep(300 * time.Millisecond) // long enough for every checker to be waiting
+		w.Write(crl)
+	}))
+	defer slow.Close()
+	leaf := mustCert(t, "Signer", root, urls("", slow.URL+"/crl"))
+	crl = mustCRL(t, root, t0.Add(-time.Hour), t0.Add(time.Hour), map[*x509.Certificate]time.Time{leaf.cert: t0.Add(-time.Minute)})
+	c := checker(r, t0, false)
+	const n = 16
+	results := make(chan *certs.RevocationResult, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			res, err := c.Check(ctx, leaf.cert, root.cert, t0, certs.RevocationData{})
+			if err != nil {
+				t.Error(err)
+			}
+			results <- res
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if res := <-results; res == nil || res.Status != certs.StatusRevoked {
+			t.Fatalf("concurrent check: %+v", res)
+		}
+	}
+	// Without sharing every checker would download it: n hits.
+	if h := hits.Load(); h > 2 {
+		t.Fatalf("%d concurrent checks made %d downloads", n, h)
+	}
+
+	// A responder that is down is asked once per RetryAfter.
+	var now atomic.Int64
+	now.Store(t0.UnixNano())
+	down := mustCert(t, "Signer", root, urls(r.srv.URL+"/ocsp", ""))
+	r.ocspFails.Store(true)
+	defer r.ocspFails.Store(false)
+	c = certs.NewRevocationChecker(certs.RevocationConfig{Client: r.srv.Client(), RetryAfter: time.Minute,
+		Now: func() time.Time { return time.Unix(0, now.Load()) }})
+	before := r.ocspHits.Load()
+	for i, want := range []int32{1, 1, 2} {
+		if i == 2 {
+			now.Add(int64(61 * time.Second))
+		}
+		res, err := c.Check(ctx, down.cert, root.cert, t0, certs.RevocationData{})
+		if err != nil || res.Status != certs.StatusUnknown {
+			t.Fatalf("check %d: %+v %v", i, res, err)
+		}
+		if got := r.ocspHits.Load() - before; got != want {
+			t.Fatalf("check %d: %d requests to the responder, want %d (detail %q)", i, got, want, res.Detail)
+		}
+		if i == 1 && !strings.Contains(res.Detail, "not retried") {
+			t.Fatalf("detail %q does not say the responder was skipped", res.Detail)
+		}
+	}
+}
