@@ -231,6 +231,20 @@ func Open(dir string, opts ...Options) (*CA, error) {
 	return &CA{dir: dir, root: root, rootKey: key, cfg: cfg, now: now, log: logger(o.Logger)}, nil
 }
 
+// OpenOrInit opens the CA in dir, creating it first when the directory holds
+// none: what `serve --dev` does on every start. created says which.
+func OpenOrInit(dir string, opts Options) (ca *CA, created bool, err error) {
+	if _, err := os.Stat(filepath.Join(dir, RootCertFile)); err == nil {
+		ca, err := Open(dir, opts)
+		return ca, false, err
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("open CA: %w", err)
+	}
+	opts.Force = false
+	ca, err = Init(dir, opts)
+	return ca, err == nil, err
+}
+
 func logger(l *slog.Logger) *slog.Logger {
 	if l == nil {
 		return slog.New(slog.DiscardHandler)

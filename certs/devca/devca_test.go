@@ -465,3 +465,15 @@ func TestInitRSA(t *testing.T) {
 		t.Fatalf("RSA-signed CRL: %v", err)
 	}
 }
+
+func TestOpenOrInit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data", "pki")
+	first, created, err := devca.OpenOrInit(dir, devca.Options{BaseURL: "http://127.0.0.1:9999"})
+	if err != nil || !created {
+		t.Fatalf("first start: created %v, %v", created, err)
+	}
+	second, created, err := devca.OpenOrInit(dir, devca.Options{BaseURL: "http://ignored"})
+	if err != nil || created || !second.Root().Equal(first.Root()) || second.BaseURL() != "http://127.0.0.1:9999" {
+		t.Fatalf("second start: created %v, %v", created, err)
+	}
+}
