@@ -29,6 +29,10 @@ type Client struct {
 // hash. It sends a random nonce and asks for the TSA certificate, and checks the status, nonce,
 // imprint and token signature; whether the TSA is trusted is the caller's decision.
 func (c *Client) Timestamp(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
+	if c.URL == "" {
+		// A missing URL is a configuration error, not an outage: say so rather than "unavailable".
+		return nil, errors.New("tsp: client has no authority URL")
+	}
 	if !hash.Available() || len(digest) != hash.Size() {
 		return nil, fmt.Errorf("tsp: digest of %d bytes does not fit hash %v", len(digest), hash)
 	}
