@@ -24,22 +24,26 @@ const (
 
 // PKIFailureInfo bits.
 const (
-	FailBadAlg               = 0
-	FailBadRequest           = 2
-	FailBadDataFormat        = 5
-	FailTimeNotAvailable     = 14
-	FailUnacceptedPolicy     = 15
-	FailUnacceptedExtension  = 16
-	FailAddInfoNotAvailable  = 17
-	FailSystemFailure        = 25
-	maxFailBit               = 25
-	maxRequestSize           = 16 << 10
-	maxResponseSize          = 1 << 20
-	contentTypeQuery         = "application/timestamp-query"
-	contentTypeReply         = "application/timestamp-reply"
-	nonceBytes               = 16
-	serialBytes              = 16
-	defaultAuthorityAccuracy = 0
+	FailBadAlg              = 0
+	FailBadRequest          = 2
+	FailBadDataFormat       = 5
+	FailTimeNotAvailable    = 14
+	FailUnacceptedPolicy    = 15
+	FailUnacceptedExtension = 16
+	FailAddInfoNotAvailable = 17
+	FailSystemFailure       = 25
+)
+
+const (
+	maxFailBit = 25
+	// A request is a hash and a few small fields; anything larger is not one.
+	maxRequestSize = 16 << 10
+	// A reply carries a token with a certificate chain; a megabyte is far more than any needs.
+	maxResponseSize  = 1 << 20
+	contentTypeQuery = "application/timestamp-query"
+	contentTypeReply = "application/timestamp-reply"
+	nonceBytes       = 16
+	serialBytes      = 16
 )
 
 // Request is a TimeStampReq.
