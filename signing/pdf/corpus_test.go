@@ -58,7 +58,12 @@ func openPath(tb testing.TB, path string) (*File, error) {
 	return Open(fh, st.Size(), nil)
 }
 
+// TestCorpusWalk reads every object and stream of every revision of every real file: it must
+// never panic, and files this package cannot read at all are logged for a person to look at.
 func TestCorpusWalk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads the whole corpus; skipped with -short")
+	}
 	for _, path := range corpusFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			f, err := openPath(t, path)

@@ -52,7 +52,8 @@ type entry struct {
 type Revision struct {
 	// Index is the position in File.Revisions, 0 being the oldest.
 	Index int
-	// XRefOffset is where the revision's cross-reference section starts (what its startxref says).
+	// XRefOffset is where the revision's cross-reference section starts (what its startxref says;
+	// for a linearized file, the first-page section).
 	XRefOffset int64
 	// End is the offset just after the revision's "%%EOF" marker and the end-of-line written after
 	// it, if any: where a signature covering the whole revision must end.
@@ -283,11 +284,13 @@ func (f *File) loadChain() error {
 	}
 	var chain []*section
 	seen := map[int64]bool{}
+	broken := false
 	total := 0
 	for off >= 0 {
 		if seen[off] {
 			f.warn("/Prev chain loops back to %d; chain cut there", off)
 			f.repaired = true
+			broken = true
 			break
 		}
 		if len(chain) >= f.opts.MaxRevisions {
@@ -296,7 +299,15 @@ func (f *File) loadChain() error {
 		seen[off] = true
 		s, err := f.readSection(off, &total)
 		if err != nil {
-			return err
+			if len(chain) == 0 || errors.Is(err, ErrLimit) {
+				return err
+			}
+			// A broken /Prev (writers have emitted /Prev 0) must not cost the newer revisions;
+			// older ones are looked for by their startxref markers below.
+			f.warn("/Prev %d of the section at %d is unreadable (%v); chain cut there", off, chain[len(chain)-1].off, err)
+			f.repaired = true
+			broken = true
+			break
 		}
 		chain = append(chain, s)
 		off = -1
@@ -307,6 +318,9 @@ func (f *File) loadChain() error {
 		}
 	}
 	slices.Reverse(chain)
+	if broken {
+		chain = append(f.orphans(chain[0].off, seen, &total), chain...)
+	}
 	// A section whose /Prev points forward (a linearized file's first-page section, or a forged
 	// chain) is not a later revision in the file: fold it into the revision it points to, newer
 	// entries winning, so that revisions stay in file order.
@@ -320,10 +334,15 @@ func (f *File) loadChain() error {
 				r.entries[n] = e
 			}
 			r.Trailer = s.trailer
+			// The newer section is the one startxref (or a later /Prev) names, and the chain from
+			// it reaches the other: an update's /Prev must point at it.
+			r.XRefOffset = s.off
 			if end > r.End {
 				r.End, r.EOF = end, eof
 			}
-			f.warn("cross-reference section at %d precedes the one it updates; merged", s.off)
+			if !f.linearized() {
+				f.warn("cross-reference section at %d precedes the one it updates; merged", s.off)
+			}
 			continue
 		}
 		revs = append(revs, &Revision{Index: len(revs), XRefOffset: s.off, End: end, EOF: eof, Kind: s.kind, Trailer: s.trailer, entries: s.entries})
@@ -331,6 +350,55 @@ func (f *File) loadChain() error {
 	}
 	f.revs = revs
 	return nil
+}
+
+// orphans recovers the sections older than before that a broken /Prev chain no longer reaches,
+// from the "startxref" markers that precede it, oldest first.
+func (f *File) orphans(before int64, seen map[int64]bool, total *int) []*section {
+	var found []*section
+	l := f.lexer()
+	for p := int64(0); ; {
+		i := l.index(p, before, []byte("startxref"))
+		if i < 0 {
+			break
+		}
+		p = i + 9
+		l.pos = p
+		off, ok := l.readInt()
+		if !ok || off >= before || seen[off] {
+			continue
+		}
+		seen[off] = true
+		s, err := f.readSection(off, total)
+		if err != nil {
+			f.warn("startxref at %d names %d, which is unreadable: %v", i, off, err)
+			continue
+		}
+		f.warn("revision with cross-reference at %d recovered from its startxref marker", off)
+		found = append(found, s)
+	}
+	slices.SortFunc(found, func(a, b *section) int { return int(a.off - b.off) })
+	return found
+}
+
+// linearized reports whether the first object after the header is a linearization dictionary:
+// then a first-page cross-reference section at the start of the file is expected.
+func (f *File) linearized() bool {
+	l := f.lexer()
+	l.pos = f.headerOffset + 5 + int64(len(f.header))
+	l.skipSpace()
+	if _, ok := l.readInt(); !ok {
+		return false
+	}
+	if _, ok := l.readInt(); !ok || l.keyword() != "obj" {
+		return false
+	}
+	o, err := l.object(0)
+	if err != nil {
+		return false
+	}
+	d, ok := o.(*Dict)
+	return ok && d.Has("Linearized")
 }
 
 // revisionEnd returns the offset after the first %%EOF at or after from and its end-of-line, and

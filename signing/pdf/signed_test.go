@@ -108,6 +108,9 @@ func revEnds(f *File) []int64 {
 
 // TestCorpusPageCount compares our page count with pdfcpu's on every corpus file both can read.
 func TestCorpusPageCount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads the whole corpus twice; skipped with -short")
+	}
 	conf := model.NewDefaultConfiguration()
 	conf.ValidationMode = model.ValidationRelaxed
 	agreed := 0
