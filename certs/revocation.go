@@ -352,7 +352,9 @@ func (c *RevocationChecker) fromCRL(crl *x509.RevocationList, der []byte, issuer
 // signature was made, however old it is today.
 func (c *RevocationChecker) usable(src string, thisUpdate, nextUpdate, at, now time.Time, embedded bool) error {
 	err := freshness(src, thisUpdate, nextUpdate, now, c.cfg.Skew, c.cfg.MaxAge)
-	if err == nil || !embedded {
+	if err == nil || !embedded || thisUpdate.After(now.Add(c.cfg.Skew)) {
+		// Data dated in the future proves nothing, however late the
+		// signature claims to be.
 		return err
 	}
 	if !thisUpdate.Before(at.Add(-c.cfg.Skew)) {

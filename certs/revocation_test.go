@@ -170,6 +170,8 @@ func TestRevocationEmbedded(t *testing.T) {
 			mustCRL(t, root, signing.Add(time.Hour), signing.Add(25*time.Hour), map[*x509.Certificate]time.Time{other.cert: signing})}}, certs.StatusGood, ""},
 		{"CRL lists it", certs.RevocationData{CRLs: [][]byte{
 			mustCRL(t, root, t0.Add(-time.Hour), t0.Add(time.Hour), map[*x509.Certificate]time.Time{leaf.cert: signing.Add(time.Hour)})}}, certs.StatusRevoked, ""},
+		{"OCSP dated in the future", certs.RevocationData{OCSPResponses: [][]byte{
+			mustOCSP(t, root, root, leaf.cert, ocsp.Good, t0.Add(24*time.Hour), t0.Add(48*time.Hour), time.Time{})}}, certs.StatusUnknown, "24h0m0s after now"},
 		{"garbage is ignored with a note", certs.RevocationData{CRLs: [][]byte{[]byte("junk")}, OCSPResponses: [][]byte{{0x30, 0x00}}}, certs.StatusUnknown, "ignored"},
 	}
 	for _, tc := range tests {
