@@ -16,11 +16,12 @@ import (
 	"docgate/gateway"
 )
 
-const caUsage = `ca <init|issue|revoke> [flags]
+const caUsage = `ca <init|issue|revoke|crl> [flags]
 
   ca init   --dir DIR [--key-type ec|rsa] [--base-url URL] [--name NAME] [--force]
   ca issue  --dir DIR --code CODE --name NAME --out PREFIX [--person NAME] [--days N] [--key-type ec|rsa] [--p12-password PW]
-  ca revoke --dir DIR --cert CRT [--reason keyCompromise]`
+  ca revoke --dir DIR --cert CRT [--reason keyCompromise]
+  ca crl    --dir DIR --out FILE          (a fresh signed CRL, DER, for offline verification)`
 
 // runCA dispatches the development CA's subcommands.
 func runCA(ctx context.Context, env *Env, args []string) error {
@@ -34,6 +35,8 @@ func runCA(ctx context.Context, env *Env, args []string) error {
 		return runCAIssue(ctx, env, args[1:])
 	case "revoke":
 		return runCARevoke(ctx, env, args[1:])
+	case "crl":
+		return runCACRL(ctx, env, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintf(env.Stdout, "Usage: docgate %s\n", caUsage)
 		return nil
@@ -165,6 +168,31 @@ func runCARevoke(ctx context.Context, env *Env, args []string) error {
 		return caError("ca revoke", err)
 	}
 	fmt.Fprintf(env.Stdout, "revoked serial %s (%s) at %s, reason %s\n", e.Serial, e.Subject, e.RevokedAt.Format(time.RFC3339), certs.ReasonText(e.Reason))
+	return nil
+}
+
+func runCACRL(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "ca crl", "ca crl --dir DIR --out FILE")
+	dir := fs.String("dir", "", "directory of the CA")
+	out := fs.String("out", "", "file to write the DER CRL to")
+	if err := parseFlags(env, fs, args); err != nil {
+		return err
+	}
+	if *dir == "" || *out == "" {
+		return usageErrorf("ca crl: --dir and --out are required")
+	}
+	ca, err := devca.Open(*dir)
+	if err != nil {
+		return caError("ca crl", err)
+	}
+	der, err := ca.CRL()
+	if err != nil {
+		return failf("ca crl: %v", err)
+	}
+	if err := devca.WriteFile(*out, der, 0o644); err != nil {
+		return failf("ca crl: %v", err)
+	}
+	fmt.Fprintf(env.Stdout, "CRL written to %s\n", *out)
 	return nil
 }
 

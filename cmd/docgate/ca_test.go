@@ -90,7 +90,11 @@ func TestCACommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crl, err := ca.CRL()
+	crlFile := filepath.Join(t.TempDir(), "ca.crl")
+	if code, _, stderr := runCAMain(t, nil, "ca", "crl", "--dir", dir, "--out", crlFile); code != 0 {
+		t.Fatalf("ca crl: %d %s", code, stderr)
+	}
+	crl, err := os.ReadFile(crlFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +123,7 @@ func TestCAUsageErrors(t *testing.T) {
 		{[]string{"ca", "issue", "--dir", t.TempDir(), "--code", "000.00.00.H41", "--name", "X", "--out", filepath.Join(dir, "x")}, "no CA in"},
 		{[]string{"ca", "revoke", "--dir", dir, "--cert", filepath.Join(dir, "root.crt"), "--reason", "boredom"}, "unknown revocation reason"},
 		{[]string{"ca", "revoke", "--dir", dir}, "--cert are required"},
+		{[]string{"ca", "crl", "--dir", dir}, "--out are required"},
 	} {
 		code, _, stderr := runCAMain(t, nil, tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {
