@@ -176,8 +176,9 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts gateway.PutOptions) (
 	if err != nil {
 		return gateway.BlobInfo{}, err
 	}
-	if opts.RetainUntil.After(until) {
-		// Retention only ever grows, as with S3 compliance mode.
+	if opts.RetainUntil.After(until) && opts.RetainUntil.After(time.Now()) {
+		// Retention only ever grows, as with S3 compliance mode, and a
+		// date already past means none, as there.
 		if err := s.writeRetention(sum, opts.RetainUntil); err != nil {
 			return gateway.BlobInfo{}, err
 		}

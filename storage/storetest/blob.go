@@ -421,8 +421,17 @@ func testBlobRetention(t *testing.T, s gateway.BlobStore, o BlobOptions) {
 	}
 	// Seconds, not minutes: a locked S3 bucket cannot be emptied before the
 	// date, and the suite should end with the store deletable.
-	until := time.Now().Add(time.Second).Truncate(time.Second).Add(time.Second)
+	until := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
 	b := blobBytes(14, 4000)
+	// A date in the past asks for nothing.
+	past := mustPutBlob(t, s, blobBytes(16, 10), gateway.PutOptions{RetainUntil: time.Now().Add(-time.Minute)})
+	if !past.RetainUntil.IsZero() {
+		t.Errorf("put with a past retention date: RetainUntil %v", past.RetainUntil)
+	}
+	if err := s.Delete(context.Background(), past.SHA256); err != nil {
+		t.Errorf("delete of a blob put with a past retention date: %v", err)
+	}
+
 	info := mustPutBlob(t, s, b, gateway.PutOptions{RetainUntil: until})
 	if d := info.RetainUntil.Sub(until); d < -time.Second || d > time.Second {
 		t.Errorf("put RetainUntil %v, want %v", info.RetainUntil, until)
@@ -438,7 +447,10 @@ func testBlobRetention(t *testing.T, s gateway.BlobStore, o BlobOptions) {
 	mustReadBlob(t, s, info.SHA256)
 
 	// Putting it again with an earlier date must not shorten the retention.
-	mustPutBlob(t, s, b, gateway.PutOptions{RetainUntil: time.Now().Add(-time.Hour)})
+	again := mustPutBlob(t, s, b, gateway.PutOptions{RetainUntil: time.Now().Add(-time.Hour)})
+	if d := again.RetainUntil.Sub(until); d < -time.Second || d > time.Second {
+		t.Errorf("re-put with an earlier date: RetainUntil %v, want %v", again.RetainUntil, until)
+	}
 	blobWantCode(t, s.Delete(context.Background(), info.SHA256), gateway.ECONFLICT, "delete retained blob after re-put")
 
 	time.Sleep(time.Until(until) + 1100*time.Millisecond)
