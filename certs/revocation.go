@@ -175,7 +175,9 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 	var problems []string
 	note := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
-	// 1. Data handed in.
+	// 1. Data handed in. A revocation anywhere in it wins over a "good"
+	// elsewhere: a DSS may hold an older OCSP response next to a newer CRL.
+	var good *RevocationResult
 	for _, der := range data.OCSPResponses {
 		resp, err := ParseOCSPResponse(der, cert, issuer)
 		if err != nil {
@@ -185,7 +187,12 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 			continue
 		}
 		if r := c.fromOCSP(resp, der, "embedded OCSP response", at, now, true, note); r != nil {
-			return r.withProblems(problems), nil
+			if r.Status == StatusRevoked {
+				return r.withProblems(problems), nil
+			}
+			if good == nil {
+				good = r
+			}
 		}
 	}
 	for _, der := range data.CRLs {
@@ -198,8 +205,16 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 			continue // about another issuer's certificates
 		}
 		if r := c.fromCRL(crl, der, issuer, cert, "embedded CRL", at, now, true, note); r != nil {
-			return r.withProblems(problems), nil
+			if r.Status == StatusRevoked {
+				return r.withProblems(problems), nil
+			}
+			if good == nil {
+				good = r
+			}
 		}
+	}
+	if good != nil {
+		return good.withProblems(problems), nil
 	}
 
 	// 2. The cache.

@@ -172,6 +172,10 @@ func TestRevocationEmbedded(t *testing.T) {
 			mustCRL(t, root, t0.Add(-time.Hour), t0.Add(time.Hour), map[*x509.Certificate]time.Time{leaf.cert: signing.Add(time.Hour)})}}, certs.StatusRevoked, ""},
 		{"OCSP dated in the future", certs.RevocationData{OCSPResponses: [][]byte{
 			mustOCSP(t, root, root, leaf.cert, ocsp.Good, t0.Add(24*time.Hour), t0.Add(48*time.Hour), time.Time{})}}, certs.StatusUnknown, "24h0m0s after now"},
+		{"good OCSP next to a CRL that lists it", certs.RevocationData{
+			OCSPResponses: [][]byte{mustOCSP(t, root, root, leaf.cert, ocsp.Good, signing.Add(time.Hour), signing.Add(2*time.Hour), time.Time{})},
+			CRLs:          [][]byte{mustCRL(t, root, t0.Add(-time.Hour), t0.Add(time.Hour), map[*x509.Certificate]time.Time{leaf.cert: signing.Add(3 * time.Hour)})}},
+			certs.StatusRevoked, ""},
 		{"garbage is ignored with a note", certs.RevocationData{CRLs: [][]byte{[]byte("junk")}, OCSPResponses: [][]byte{{0x30, 0x00}}}, certs.StatusUnknown, "ignored"},
 	}
 	for _, tc := range tests {
