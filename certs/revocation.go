@@ -307,7 +307,8 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 }
 
 // CheckChain checks every certificate of chain (leaf first) but the anchor
-// against its issuer. The results are in chain order.
+// against its issuer. The results are in chain order; a chain of one (a
+// certificate trusted directly) has nothing to check and gives none.
 func (c *RevocationChecker) CheckChain(ctx context.Context, chain []*x509.Certificate, at time.Time, data RevocationData) ([]*RevocationResult, error) {
 	var out []*RevocationResult
 	for i := 0; i+1 < len(chain); i++ {
