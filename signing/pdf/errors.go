@@ -52,7 +52,7 @@ type Options struct {
 	// Default 256 MiB.
 	MaxDecodedSize int64
 	// MaxObjects bounds the cross-reference entries of the whole file and the objects a repair
-	// scan indexes. Default 10,000,000.
+	// scan indexes; it bounds the memory the cross-reference maps take. Default 2,000,000.
 	MaxObjects int
 	// MaxRevisions bounds the /Prev chain. Default 10,000.
 	MaxRevisions int
@@ -73,7 +73,7 @@ func (o *Options) withDefaults() Options {
 		v.MaxDecodedSize = 256 << 20
 	}
 	if v.MaxObjects <= 0 {
-		v.MaxObjects = 10_000_000
+		v.MaxObjects = 2_000_000
 	}
 	if v.MaxRevisions <= 0 {
 		v.MaxRevisions = 10_000

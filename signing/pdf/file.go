@@ -132,6 +132,7 @@ type File struct {
 	repaired     bool
 	warnings     []string
 
+	lexers   sync.Pool
 	mu       sync.Mutex
 	objCache map[loc]Object
 	stmCache map[loc]*objStm

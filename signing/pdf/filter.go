@@ -61,6 +61,10 @@ func (f *File) decode(s *Stream) ([]byte, []Name, error) {
 			parms = append(parms, p)
 		}
 	}
+	if len(filters) == 0 {
+		data, err := f.RawData(s)
+		return data, nil, err
+	}
 	var r io.Reader
 	if s.data != nil {
 		r = bytes.NewReader(s.data)
