@@ -65,13 +65,19 @@ type testGateway struct {
 // until it listens.
 func startGateway(t *testing.T, dir string) *testGateway {
 	t.Helper()
+	return startGatewayArgs(t, dir, "--dev")
+}
+
+// startGatewayArgs runs "docgate serve" with args on a free port over dir.
+func startGatewayArgs(t *testing.T, dir string, args ...string) *testGateway {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrFile := filepath.Join(t.TempDir(), "addr")
 	g := &testGateway{cancel: cancel, done: make(chan int, 1), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
 	e := &Env{Stdin: strings.NewReader(""), Stdout: g.stdout, Stderr: g.stderr, Getenv: func(string) string { return "" }}
 	go func() {
-		g.done <- Main(ctx, e, []string{"serve", "--dev", "--data", dir, "--addr", "127.0.0.1:0", "--addr-file", addrFile,
-			"--shutdown-timeout", "5s"})
+		g.done <- Main(ctx, e, append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--addr-file", addrFile,
+			"--shutdown-timeout", "5s"}, args...))
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
