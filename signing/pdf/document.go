@@ -9,7 +9,7 @@ import (
 
 // Catalog returns the document catalog (/Root of the trailer).
 func (v *View) Catalog() (*Dict, error) {
-	root := v.Trailer().Get("Root")
+	root := v.trailerGet("Root")
 	if root == nil {
 		return nil, syntaxErr(v.Revision().XRefOffset, "trailer has no /Root")
 	}
@@ -25,11 +25,11 @@ func (v *View) Catalog() (*Dict, error) {
 
 // Encrypted reports whether the trailer names an /Encrypt dictionary. Strings and streams of an
 // encrypted file are read as stored, still encrypted.
-func (v *View) Encrypted() bool { return v.Trailer().Has("Encrypt") }
+func (v *View) Encrypted() bool { return v.trailerGet("Encrypt") != nil }
 
 // ID returns the two parts of the trailer's /ID, if it has one.
 func (v *View) ID() ([2][]byte, bool) {
-	a, ok := v.Trailer().Get("ID").(Array)
+	a, ok := v.trailerGet("ID").(Array)
 	if !ok || len(a) != 2 {
 		return [2][]byte{}, false
 	}

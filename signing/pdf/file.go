@@ -105,10 +105,15 @@ func (r *Revision) Defines(num uint32) bool {
 	return ok && e.kind != 0
 }
 
+// loc keys the caches by where an object is stored, not by revision, so that views of
+// different revisions share what they share; the number and generation are part of the key
+// because a broken cross-reference can point two numbers at one place.
 type loc struct {
 	kind uint8
 	off  int64
 	idx  int32
+	num  uint32
+	gen  uint16
 }
 
 type objStm struct {

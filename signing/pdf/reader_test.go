@@ -364,3 +364,46 @@ func runLength(b []byte) []byte {
 	}
 	return append(out, 128)
 }
+
+// TestObjStmReusedAcrossRevisions: an update rewrites object stream 8 with a new version of the
+// object it holds; each revision must see its own version, whatever was read first.
+func TestObjStmReusedAcrossRevisions(t *testing.T) {
+	g := newGen("1.5")
+	g.obj(1, "<< /Type /Catalog /Pages 2 0 R /V 3 0 R >>")
+	g.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
+	g.objStm(8, map[uint32]string{3: "(old)"})
+	g.xrefStream(9, true, "/Root 1 0 R")
+	g.objStm(8, map[uint32]string{3: "(new)"})
+	// The update's trailer leaves out /Root: the older one still applies.
+	g.xrefStream(10, false, "")
+	f := mustOpen(t, g.bytes())
+	if len(f.Revisions()) != 2 {
+		t.Fatalf("%d revisions", len(f.Revisions()))
+	}
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		f := mustOpen(t, g.bytes())
+		for _, i := range order {
+			v, _ := f.At(i)
+			o, err := v.Object(Ref{3, 0})
+			want := []string{"old", "new"}[i]
+			if err != nil || string(o.(String).Value) != want {
+				t.Errorf("order %v revision %d: %v %v, want %s", order, i, o, err, want)
+			}
+		}
+	}
+	if _, err := f.Catalog(); err != nil {
+		t.Errorf("catalog through an older trailer: %v", err)
+	}
+}
+
+func TestEmptyObject(t *testing.T) {
+	g := newGen("1.4")
+	g.obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
+	g.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
+	g.obj(3, "")
+	g.table("/Root 1 0 R")
+	f := mustOpen(t, g.bytes())
+	if o, err := f.Object(Ref{3, 0}); err != nil || o != (Null{}) {
+		t.Errorf("empty object: %v %v, want null", o, err)
+	}
+}

@@ -28,13 +28,19 @@ func (f *File) parseIndirect(off int64, want *Ref, length lengthFunc) (Object, i
 	if want != nil && (num != int64(want.Num) || gen != int64(want.Gen)) {
 		return nil, 0, 0, syntaxErr(off, "object header says %d %d, expected %d %d", num, gen, want.Num, want.Gen)
 	}
+	save := l.pos
+	if l.keyword() == "endobj" {
+		// "n g obj endobj": an empty object reads as null.
+		return Null{}, off, l.pos, nil
+	}
+	l.pos = save
 	obj, err := l.object(0)
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	end := l.pos
 	if d, ok := obj.(*Dict); ok {
-		save := l.pos
+		save = l.pos
 		if l.keyword() == "stream" {
 			st, err := f.streamBody(l, d, length)
 			if err != nil {
@@ -46,7 +52,7 @@ func (f *File) parseIndirect(off int64, want *Ref, length lengthFunc) (Object, i
 			l.pos = save
 		}
 	}
-	save := l.pos
+	save = l.pos
 	if l.keyword() == "endobj" {
 		end = l.pos
 	} else {
@@ -121,6 +127,17 @@ func (v *View) Revision() *Revision { return v.f.revs[v.rev] }
 // Trailer returns the trailer dictionary of the view's revision.
 func (v *View) Trailer() *Dict { return v.f.revs[v.rev].Trailer }
 
+// trailerGet returns key from the view's trailer or, when an update's trailer left it out, from
+// the newest earlier trailer that has it, as readers do.
+func (v *View) trailerGet(key Name) Object {
+	for i := v.rev; i >= 0; i-- {
+		if o := v.f.revs[i].Trailer.Get(key); o != nil {
+			return o
+		}
+	}
+	return nil
+}
+
 // Object returns the indirect object ref as of the view's revision. It wraps ErrNotFound when the
 // object is not defined (free, absent, or of another generation).
 func (v *View) Object(ref Ref) (Object, error) {
@@ -133,7 +150,16 @@ func (v *View) object(ref Ref, stmDepth int) (Object, error) {
 	if !ok || (e.kind == 1 && e.gen != ref.Gen) || (e.kind == 2 && ref.Gen != 0) {
 		return nil, fmt.Errorf("object %v: %w", ref, ErrNotFound)
 	}
-	key := loc{e.kind, e.off, e.idx}
+	key := loc{kind: 1, off: e.off, num: ref.Num, gen: ref.Gen}
+	if e.kind == 2 {
+		// An object stream's number can be reused by a later revision for a new object stream:
+		// key compressed objects by the object stream's file offset.
+		se, _, ok := f.lookup(v.rev, uint32(e.off))
+		if !ok {
+			return nil, fmt.Errorf("object %v: object stream %d: %w", ref, e.off, ErrNotFound)
+		}
+		key = loc{kind: 2, off: se.off, idx: e.idx, num: ref.Num}
+	}
 	f.mu.Lock()
 	o, hit := f.objCache[key]
 	f.mu.Unlock()
@@ -178,7 +204,7 @@ func (v *View) compressed(num uint32, e entry, stmDepth int) (Object, error) {
 	if !ok || se.kind != 1 {
 		return nil, syntaxErr(-1, "object stream %d is not a stream in the file", e.off)
 	}
-	key := loc{se.kind, se.off, se.idx}
+	key := loc{kind: se.kind, off: se.off, idx: se.idx}
 	f.mu.Lock()
 	os := f.stmCache[key]
 	f.mu.Unlock()

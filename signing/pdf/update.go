@@ -130,7 +130,7 @@ func (u *Update) Append(w io.Writer, base int64) (*Result, error) {
 	}
 	t := NewDict("Size", Integer(size))
 	for _, k := range []Name{"Root", "Info", "ID"} {
-		if v := last.Trailer.Get(k); v != nil {
+		if v := f.trailerGet(k); v != nil {
 			t.Set(k, v)
 		}
 	}
