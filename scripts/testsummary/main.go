@@ -77,6 +77,11 @@ func (s *summary) handle(e event) {
 	case e.Test == "":
 		// Package start/pass/fail/skip: the output lines already say it.
 	case e.Action == "output":
+		// -json turns on -v; its "=== RUN/PAUSE/CONT/NAME" markers only
+		// clutter a failure's output.
+		if strings.HasPrefix(e.Output, "=== ") {
+			return
+		}
 		k := key{e.Package, e.Test}
 		s.pending[k] = append(s.pending[k], e.Output)
 	case e.Action == "pass":
