@@ -42,6 +42,7 @@ type ServeConfig struct {
 	S3              s3.Config
 	TokenKeyFile    string
 	AdminTokenFile  string
+	NewAdminToken   bool
 	MaxBody         int64
 	ShutdownTimeout time.Duration
 }
@@ -111,6 +112,7 @@ func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
 	fs.BoolVar(&c.S3.ObjectLocking, "s3-object-locking", false, "require object locking on the bucket so that retention holds")
 	fs.StringVar(&c.TokenKeyFile, "token-key-file", "", "file with the secret key API tokens are hashed with (default <data>/token.key, created in --dev)")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "where the first admin token is written on first start (default <data>/admin.token)")
+	fs.BoolVar(&c.NewAdminToken, "new-admin-token", false, "issue another admin token into --admin-token-file even though one exists (when all are lost)")
 	fs.Int64Var(&c.MaxBody, "max-body", httpapi.DefaultMaxBody, "largest JSON request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for in-flight requests")
 	if err := parseFlags(env, fs, args); err != nil {
@@ -157,7 +159,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return failf("serve: %v", err)
 	}
-	if err := ensureAdminToken(ctx, env, reg, cfg.AdminTokenFile, logger); err != nil {
+	if err := ensureAdminToken(ctx, env, reg, cfg.AdminTokenFile, cfg.NewAdminToken, logger); err != nil {
 		return err
 	}
 
@@ -293,9 +295,13 @@ func loadTokenKey(path string, create bool, logger *slog.Logger) ([]byte, error)
 
 // ensureAdminToken issues the first admin token on first start and writes it
 // to path (0600), printing it once. Later starts only say where it is, and
-// warn when it no longer works (database replaced, token key changed).
-func ensureAdminToken(ctx context.Context, env *Env, reg *registry.Service, path string, logger *slog.Logger) error {
+// warn when it no longer works (database replaced, token key changed). A
+// new one is issued while others exist only when force is set.
+func ensureAdminToken(ctx context.Context, env *Env, reg *registry.Service, path string, force bool, logger *slog.Logger) error {
 	b, err := os.ReadFile(path)
+	if err == nil && force {
+		return usageErrorf("serve: --new-admin-token writes %s, which exists; move it away first", path)
+	}
 	if err == nil {
 		secret := strings.TrimSpace(string(b))
 		if _, aerr := reg.Authenticate(ctx, secret); aerr != nil {
@@ -309,7 +315,14 @@ func ensureAdminToken(ctx context.Context, env *Env, reg *registry.Service, path
 	if !errors.Is(err, fs.ErrNotExist) {
 		return failf("serve: read admin token: %v", err)
 	}
-	tok, err := reg.Bootstrap(ctx)
+	tok, err := reg.Bootstrap(ctx, force)
+	if gateway.ErrorCode(err) == gateway.ECONFLICT {
+		// Another replica, or an earlier data directory, issued it: one
+		// admin token per database is enough, and more would go unnoticed.
+		logger.Warn("no admin token file, but the database holds an admin token already; not issuing another "+
+			"(restart with --new-admin-token if every admin token is lost)", "path", path)
+		return nil
+	}
 	if err != nil {
 		return failf("serve: issue the admin token: %s", describe(err))
 	}

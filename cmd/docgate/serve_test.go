@@ -97,11 +97,12 @@ func startGatewayArgs(t *testing.T, dir string, args ...string) *testGateway {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
-	if err != nil {
+	// The admin token file is absent when the database had one already.
+	if tok, err := os.ReadFile(filepath.Join(dir, "admin.token")); err == nil {
+		g.admin = strings.TrimSpace(string(tok))
+	} else if !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
-	g.admin = strings.TrimSpace(string(tok))
 	t.Cleanup(func() { g.stop(t) })
 	return g
 }
@@ -249,7 +250,21 @@ func TestServeEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "000.01.00.H41") {
 		t.Fatalf("after restart: %d %s", code, out)
 	}
-	res, err := http.Get(g2.url + "/readyz")
+	g2.stop(t)
+
+	// Without the file the database's admin token is kept, and no new one is
+	// issued unless asked for.
+	os.Rename(filepath.Join(dir, "admin.token"), filepath.Join(dir, "admin.token.old"))
+	g3 := startGatewayArgs(t, dir, "--dev")
+	if !strings.Contains(g3.stderr.String(), "not issuing another") || strings.Contains(g3.stdout.String(), "dg_") {
+		t.Fatalf("no file, existing admin: %q %q", g3.stdout, g3.stderr)
+	}
+	g3.stop(t)
+	g4 := startGatewayArgs(t, dir, "--dev", "--new-admin-token")
+	if g4.admin == g.admin || !strings.Contains(g4.stdout.String(), g4.admin) {
+		t.Fatalf("--new-admin-token: %q", g4.stdout)
+	}
+	res, err := http.Get(g4.url + "/readyz")
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("readyz after restart: %v %v", res, err)
 	}

@@ -45,7 +45,7 @@ func mustEnv(tb testing.TB, mod func(*httpapi.Server)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	admin, err := reg.Bootstrap(ctx)
+	admin, err := reg.Bootstrap(ctx, false)
 	if err != nil {
 		tb.Fatal(err)
 	}

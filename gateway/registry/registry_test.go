@@ -41,12 +41,23 @@ func TestNewRefusesShortKey(t *testing.T) {
 
 func TestTokenStoredOnlyAsKeyedHash(t *testing.T) {
 	s, store := mustService(t)
-	tok, err := s.Bootstrap(context.Background())
+	tok, err := s.Bootstrap(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Only the first start issues one, unless forced.
+	if _, err := s.Bootstrap(context.Background(), false); gateway.ErrorCode(err) != gateway.ECONFLICT {
+		t.Fatalf("second bootstrap: %v", err)
+	}
+	forced, err := s.Bootstrap(context.Background(), true)
+	if err != nil || forced.Secret == tok.Secret {
+		t.Fatalf("forced bootstrap: %v", err)
+	}
+	if err := s.RevokeToken(as(gateway.RoleAdmin, ""), forced.ID); err != nil {
+		t.Fatal(err)
+	}
 	stored, err := store.Tokens(context.Background(), "")
-	if err != nil || len(stored) != 1 {
+	if err != nil || len(stored) != 2 {
 		t.Fatalf("%v %d", err, len(stored))
 	}
 	if len(stored[0].Hash) != 32 || bytes.Contains(stored[0].Hash, []byte(tok.Secret)) {

@@ -43,10 +43,22 @@ func (s *Service) IssueServiceToken(ctx context.Context, role gateway.Role, name
 	return s.issue(ctx, role, "", name)
 }
 
-// Bootstrap issues the first admin token. It bypasses the role check, so
-// only the process that owns the store (docgate serve on first start) may
-// call it; it is not reachable from any transport.
-func (s *Service) Bootstrap(ctx context.Context) (*IssuedToken, error) {
+// Bootstrap issues the first admin token: ECONFLICT when an unrevoked admin
+// token exists already, unless force is set (an operator who lost every
+// admin token). It bypasses the role check, so only the process that owns
+// the store (docgate serve at start) may call it; no transport reaches it.
+func (s *Service) Bootstrap(ctx context.Context, force bool) (*IssuedToken, error) {
+	if !force {
+		ts, err := s.store.Tokens(ctx, "")
+		if err != nil {
+			return nil, fmt.Errorf("list admin tokens: %w", err)
+		}
+		for _, t := range ts {
+			if t.Role == gateway.RoleAdmin && t.RevokedAt == nil {
+				return nil, gateway.Errorf(gateway.ECONFLICT, "an admin token exists already (%s)", t.ID)
+			}
+		}
+	}
 	return s.issue(ctx, gateway.RoleAdmin, "", "bootstrap admin")
 }
 
