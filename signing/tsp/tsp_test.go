@@ -46,15 +46,18 @@ func TestOpenSSLQueryToAuthority(t *testing.T) {
 	for _, tc := range []struct {
 		name, hash string
 		cert       bool
+		extra      []string
 	}{
-		{"sha256-cert", "-sha256", true},
-		{"sha512-nocert", "-sha512", false},
+		{"sha256-cert", "-sha256", true, nil},
+		{"sha512-nocert", "-sha512", false, nil},
+		{"sha384-policy-nononce", "-sha384", true, []string{"-no_nonce", "-tspolicy", testPolicy.String()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"ts", "-query", tc.hash, "-data", "data", "-out", tc.name + ".tsq"}
 			if tc.cert {
 				args = append(args, "-cert")
 			}
+			args = append(args, tc.extra...)
 			runOpenSSL(t, dir, args...)
 			q, err := os.ReadFile(filepath.Join(dir, tc.name+".tsq"))
 			if err != nil {
