@@ -139,6 +139,7 @@ type File struct {
 
 	lexers   sync.Pool
 	mu       sync.Mutex
+	found    map[string]span
 	objCache map[loc]Object
 	stmCache map[loc]*objStm
 	stmBytes int64
@@ -407,11 +408,35 @@ func (f *File) linearized() bool {
 	return ok && d.Has("Linearized")
 }
 
+// span remembers one search: the first match at or after from is at (or -1: none to the end).
+type span struct{ from, at int64 }
+
+// find returns the first occurrence of pat at or after from to the end of the file. It remembers
+// the last search per pattern: any search starting inside [from, at] has the same answer, which
+// keeps a file full of streams without "endstream" (each searched for in turn) linear, not
+// quadratic.
+func (f *File) find(l *lexer, from int64, pat string) int64 {
+	f.mu.Lock()
+	c, ok := f.found[pat]
+	f.mu.Unlock()
+	if ok && from >= c.from && (c.at < 0 || from <= c.at) {
+		return c.at
+	}
+	at := l.index(from, f.size, []byte(pat))
+	f.mu.Lock()
+	if f.found == nil {
+		f.found = map[string]span{}
+	}
+	f.found[pat] = span{from, at}
+	f.mu.Unlock()
+	return at
+}
+
 // revisionEnd returns the offset after the first %%EOF at or after from and its end-of-line, and
 // the offset just after the marker.
 func (f *File) revisionEnd(from int64) (int64, int64) {
 	l := f.lexer()
-	i := l.index(from, f.size, []byte("%%EOF"))
+	i := f.find(l, from, "%%EOF")
 	if i < 0 {
 		return f.size, f.size
 	}

@@ -78,6 +78,17 @@ func hostileCases() map[string][]byte {
 	// A classic table announcing four billion entries.
 	cases["huge subsection"] = []byte("%PDF-1.4\nxref\n0 4000000000\n0000000000 65535 f\r\ntrailer << /Root 1 0 R >>\nstartxref\n9\n%%EOF\n")
 
+	// Twenty thousand streams with a wrong /Length and no endstream: each search for the end of
+	// one must not rescan the rest of the file.
+	g = newGen("1.7")
+	g.obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
+	g.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
+	for i := range 20000 {
+		g.obj(uint32(3+i), "<< /Length 999999 >>\nstream\nxx")
+	}
+	g.table("/Root 1 0 R")
+	cases["streams without endstream"] = g.bytes()
+
 	// Fields whose kids loop.
 	g = newGen("1.7")
 	g.obj(1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>")

@@ -91,7 +91,7 @@ func (f *File) streamBody(l *lexer, d *Dict, length lengthFunc) (*Stream, error)
 			return &Stream{Dict: d, Offset: data, Length: n}, nil
 		}
 	}
-	e := l.index(data, f.size, []byte("endstream"))
+	e := f.find(l, data, "endstream")
 	if e < 0 {
 		return nil, syntaxErr(data, "stream without endstream")
 	}
