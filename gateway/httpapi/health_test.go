@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,7 +13,19 @@ import (
 
 	"docgate/gateway"
 	"docgate/gateway/httpapi"
+	"docgate/gateway/registry"
+	"docgate/storage/sqlite"
 )
+
+// failingTokens is the SQLite store with a token lookup that fails.
+type failingTokens struct {
+	*sqlite.Store
+	err func() error
+}
+
+func (f *failingTokens) TokenByHash(ctx context.Context, hash []byte) (*gateway.Token, error) {
+	return nil, f.err()
+}
 
 // blobStore is a function-field fake; only Ping is used here.
 type blobStore struct {
@@ -171,6 +184,40 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	for d := range documented {
 		if !routed[d] {
 			t.Errorf("openapi.json describes %s, which is not routed", d)
+		}
+	}
+}
+
+// TestServerErrorsAreSafe checks the 5xx side of the status map: the client
+// gets a fixed message (never the adapter's words), the log gets the error.
+func TestServerErrorsAreSafe(t *testing.T) {
+	var pingErr error
+	cases := []struct {
+		err    error
+		status int
+		detail string
+	}{
+		{gateway.Errorf(gateway.EUNAVAILABLE, "dial tcp 10.0.0.5:5432: refused"), 503, "retry later"},
+		{errors.New("pq: relation tokens does not exist"), 500, "Internal error"},
+		{gateway.Errorf(gateway.EINTEGRITY, "blob ab12 digest mismatch"), 500, "integrity check"},
+		{gateway.Errorf(gateway.ENOTIMPL, "edXML export is not implemented yet"), 501, "edXML export"},
+	}
+	for _, tc := range cases {
+		pingErr = tc.err
+		// A store whose token lookup fails: every authenticated request hits it.
+		srv := mustEnvStore(t, func(s *sqlite.Store) registry.Store {
+			return &failingTokens{Store: s, err: func() error { return pingErr }}
+		}, nil)
+		r := srv.json(t, "GET", "/v1/agencies", "dg_"+strings.Repeat("B", 43), "")
+		p := mustProblem(t, r, tc.status, tc.detail)
+		if strings.Contains(p.Detail, "10.0.0.5") || strings.Contains(p.Detail, "relation") || strings.Contains(p.Detail, "ab12") {
+			t.Errorf("%d leaks: %q", tc.status, p.Detail)
+		}
+		if tc.status == 503 && r.header.Get("Retry-After") == "" {
+			t.Error("503 without Retry-After")
+		}
+		if tc.status != 501 && !strings.Contains(srv.logs.String(), gateway.ErrorMessage(tc.err)) && !strings.Contains(srv.logs.String(), tc.err.Error()) {
+			t.Errorf("the log lacks the error: %s", srv.logs)
 		}
 	}
 }

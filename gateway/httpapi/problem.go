@@ -63,7 +63,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err, "code", code,
 			"request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path)
-		if status == http.StatusInternalServerError || code == gateway.EINTERNAL {
+		// Only ENOTIMPL's message is written for clients (it names what is
+		// missing); other 5xx messages come from adapters and may describe
+		// internals, so clients get a fixed text and the log gets the rest.
+		if code != gateway.ENOTIMPL {
 			detail = safeMessage(status)
 		}
 		if code == gateway.EINTEGRITY {

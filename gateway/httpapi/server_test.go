@@ -33,6 +33,13 @@ type env struct {
 // mustEnv starts a server; mod may adjust it before its handler is built.
 func mustEnv(tb testing.TB, mod func(*httpapi.Server)) *env {
 	tb.Helper()
+	return mustEnvStore(tb, nil, mod)
+}
+
+// mustEnvStore is mustEnv with the registry's store wrapped by wrap (nil:
+// the SQLite store itself), for fault injection.
+func mustEnvStore(tb testing.TB, wrap func(*sqlite.Store) registry.Store, mod func(*httpapi.Server)) *env {
+	tb.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "docgate.db"))
 	if err != nil {
@@ -41,13 +48,19 @@ func mustEnv(tb testing.TB, mod func(*httpapi.Server)) *env {
 	tb.Cleanup(func() { store.Close() })
 	key := make([]byte, 32)
 	rand.Read(key)
-	reg, err := registry.New(store, key)
+	plain, err := registry.New(store, key)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	admin, err := reg.Bootstrap(ctx, false)
+	admin, err := plain.Bootstrap(ctx, false)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	reg := plain
+	if wrap != nil {
+		if reg, err = registry.New(wrap(store), key); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	logs := &bytes.Buffer{}
 	api := &httpapi.Server{Registry: reg, Store: store, Logger: slog.New(slog.NewJSONHandler(logs, nil))}
