@@ -37,6 +37,19 @@ func toDER(b []byte) (der []byte, trailing int, err error) {
 	if len(b) > MaxSize {
 		return nil, 0, fmt.Errorf("input of %d bytes exceeds the %d byte limit", len(b), MaxSize)
 	}
+	// Most signatures are DER already: check that without building anything, and only
+	// rebuild what is not.
+	if end, ok := derElement(b, 0); ok {
+		rest := b[end:]
+		trailing = len(rest)
+		for trailing > 0 && rest[trailing-1] == 0 {
+			trailing--
+		}
+		// A copy, so that what Parse returns does not change when the caller reuses its buffer.
+		out := make([]byte, end)
+		copy(out, b)
+		return out, trailing, nil
+	}
 	p := &berParser{}
 	n, rest, err := p.element(b, 0)
 	if err != nil {
@@ -262,4 +275,32 @@ func (n *berNode) write(out []byte) []byte {
 		out = k.write(out)
 	}
 	return out
+}
+
+// derElement reports whether the element at the start of b is encoded as toDER would write it
+// (definite minimal lengths, no constructed strings) and where it ends. It allocates nothing.
+func derElement(b []byte, depth int) (int, bool) {
+	if depth > maxDepth {
+		return 0, false
+	}
+	tag, constructed, universal, length, hdr, err := berHeader(b)
+	if err != nil || length < 0 || universal == 0 || headerLen(len(tag), length) != hdr {
+		return 0, false
+	}
+	end := hdr + length
+	if !constructed {
+		return end, true
+	}
+	if universal > 0 && isStringType(universal) {
+		return 0, false
+	}
+	inner := b[hdr:end]
+	for len(inner) > 0 {
+		n, ok := derElement(inner, depth+1)
+		if !ok {
+			return 0, false
+		}
+		inner = inner[n:]
+	}
+	return end, true
 }
