@@ -89,6 +89,20 @@ func hostileCases() map[string][]byte {
 	g.table("/Root 1 0 R")
 	cases["streams without endstream"] = g.bytes()
 
+	// A dictionary of 200,000 distinct keys and an array just over the element limit.
+	var big strings.Builder
+	big.WriteString("<< /Type /Catalog /Pages 2 0 R ")
+	for i := range 200000 {
+		fmt.Fprintf(&big, "/k%d %d ", i, i)
+	}
+	big.WriteString(">>")
+	g = newGen("1.7")
+	g.obj(1, big.String())
+	g.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
+	g.obj(3, "["+strings.Repeat("0 ", maxItems+1)+"]")
+	g.table("/Root 1 0 R")
+	cases["huge dictionary and array"] = g.bytes()
+
 	// Fields whose kids loop.
 	g = newGen("1.7")
 	g.obj(1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>")
@@ -114,7 +128,7 @@ func TestHostile(t *testing.T) {
 	// The others are read tolerantly: a loop is cut, a bad /Length measured, a lie about /N
 	// refused only for the object it hides.
 	mustFail := map[string]bool{"deep nesting": true, "decompression bomb": true, "field loop": true,
-		"reference and page loops": true, "huge subsection": true}
+		"reference and page loops": true, "huge subsection": true, "huge dictionary and array": true}
 	cases := hostileCases()
 	cases["decompression bomb"] = bombPDF()
 	for name, b := range cases {

@@ -22,6 +22,21 @@ type lexer struct {
 	inFile   bool
 	maxDepth int
 	maxStr   int64
+	// items counts array elements and dictionary entries read since the last reset: one object
+	// of fifty million integers would otherwise cost gigabytes.
+	items int
+}
+
+// maxItems bounds the elements and entries of one parsed object. Real files stay far below it
+// (the largest arrays are flat /Kids or /Nums of some thousands).
+const maxItems = 1 << 20
+
+func (l *lexer) countItem() error {
+	l.items++
+	if l.items > maxItems {
+		return limitErr("object at %d holds more than %d elements", l.pos, maxItems)
+	}
+	return nil
 }
 
 func newFileLexer(r io.ReaderAt, size int64, opts *Options) *lexer {
@@ -111,8 +126,8 @@ func (l *lexer) skipSpace() {
 }
 
 // regular reads a run of regular characters (a keyword, number or name body).
-func (l *lexer) regular(max int) []byte {
-	var b []byte
+// It appends to b, so that callers can pass a stack buffer and parse numbers without allocating.
+func (l *lexer) regular(b []byte, max int) []byte {
 	for {
 		c, ok := l.peek()
 		if !ok || !isRegular(c) {
@@ -130,7 +145,8 @@ func (l *lexer) regular(max int) []byte {
 func (l *lexer) keyword() string {
 	l.skipSpace()
 	start := l.pos
-	b := l.regular(64)
+	var buf [64]byte
+	b := l.regular(buf[:0], 64)
 	if len(b) == 0 {
 		l.pos = start
 	}
@@ -206,7 +222,8 @@ func (l *lexer) object(depth int) (Object, error) {
 		return l.number()
 	case isRegular(c):
 		start := l.pos
-		kw := string(l.regular(16))
+		var buf [16]byte
+		kw := string(l.regular(buf[:0], 16))
 		switch kw {
 		case "true":
 			return Bool(true), nil
@@ -222,7 +239,8 @@ func (l *lexer) object(depth int) (Object, error) {
 }
 
 func (l *lexer) number() (Object, error) {
-	b := l.regular(64)
+	var buf [64]byte
+	b := l.regular(buf[:0], 64)
 	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
 		if n >= 0 && n <= 1<<32-1 {
 			if r, ok := l.refAfter(uint32(n)); ok {
@@ -268,7 +286,8 @@ func parseReal(b []byte) (float64, bool) {
 func (l *lexer) refAfter(num uint32) (Ref, bool) {
 	save := l.pos
 	l.skipSpace()
-	gb := l.regular(8)
+	var buf [8]byte
+	gb := l.regular(buf[:0], 8)
 	if len(gb) == 0 || len(gb) > 5 {
 		l.pos = save
 		return Ref{}, false
@@ -304,7 +323,8 @@ func unhex(c byte) (byte, bool) {
 }
 
 func (l *lexer) name() (Object, error) {
-	raw := l.regular(1 << 16)
+	var buf [64]byte
+	raw := l.regular(buf[:0], 1<<16)
 	if bytes.IndexByte(raw, '#') < 0 {
 		return Name(raw), nil
 	}
@@ -459,6 +479,9 @@ func (l *lexer) array(depth int) (Object, error) {
 			l.pos++
 			return a, nil
 		}
+		if err := l.countItem(); err != nil {
+			return nil, err
+		}
 		o, err := l.object(depth + 1)
 		if err != nil {
 			return nil, err
@@ -470,6 +493,27 @@ func (l *lexer) array(depth int) (Object, error) {
 func (l *lexer) dict(depth int) (Object, error) {
 	l.pos += 2 // <<
 	d := &Dict{}
+	// Duplicate keys keep the last value in the first key's place. Large dictionaries find
+	// duplicates through a map, since Set's linear search would make them quadratic.
+	var index map[Name]int
+	set := func(k Name, v Object) {
+		if len(d.Entries) < 32 {
+			d.Set(k, v)
+			return
+		}
+		if index == nil {
+			index = make(map[Name]int, 64)
+			for i, e := range d.Entries {
+				index[e.Key] = i
+			}
+		}
+		if i, ok := index[k]; ok {
+			d.Entries[i].Value = v
+			return
+		}
+		index[k] = len(d.Entries)
+		d.Entries = append(d.Entries, DictEntry{k, v})
+	}
 	for {
 		l.skipSpace()
 		c, ok := l.peek()
@@ -487,18 +531,21 @@ func (l *lexer) dict(depth int) (Object, error) {
 			return nil, l.errorf("dictionary key is not a name")
 		}
 		l.pos++
+		if err := l.countItem(); err != nil {
+			return nil, err
+		}
 		k, _ := l.name()
 		l.skipSpace()
 		if c, _ := l.peek(); c == '>' {
 			// "/Key >>": a missing value reads as null rather than failing the whole object.
-			d.Set(k.(Name), Null{})
+			set(k.(Name), Null{})
 			continue
 		}
 		v, err := l.object(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		d.Set(k.(Name), v)
+		set(k.(Name), v)
 	}
 }
 

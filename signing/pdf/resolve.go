@@ -19,6 +19,7 @@ func (f *File) parseIndirect(off int64, want *Ref, length lengthFunc) (Object, i
 		l = f.lexer()
 	}
 	defer f.lexers.Put(l)
+	l.items = 0
 	l.pos = off
 	num, ok1 := l.readInt()
 	gen, ok2 := l.readInt()
