@@ -32,6 +32,9 @@ type Log struct {
 	// two inconsistent checkpoints, and storage that was rolled back or
 	// edited would otherwise make it do exactly that.
 	last Checkpoint
+	// saved is the size of the largest checkpoint this Log kept in a
+	// CheckpointStorage (see persist.go).
+	saved uint64
 }
 
 // NewLog returns the log kept in store and signed by signer, whose key name
@@ -190,6 +193,9 @@ func (l *Log) checkpointAt(ctx context.Context, size uint64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := l.saveSigned(ctx, size, signed); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	if l.last.Root == nil || size > l.last.Size {
 		l.last = Checkpoint{Origin: l.Origin(), Size: size, Root: root}
@@ -202,9 +208,10 @@ func (l *Log) checkpointAt(ctx context.Context, size uint64) ([]byte, error) {
 // this root extends the last checkpoint this Log signed. It costs one
 // consistency proof, O(log n) reads, and nothing when the size is unchanged.
 func (l *Log) checkExtendsLast(ctx context.Context, size uint64, root []byte) error {
-	l.mu.Lock()
-	last := l.last
-	l.mu.Unlock()
+	last, err := l.lastSigned(ctx)
+	if err != nil {
+		return err
+	}
 	switch {
 	case last.Root == nil:
 		return nil
