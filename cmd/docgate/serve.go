@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -34,17 +35,21 @@ first start. In production give --database-url, the --s3-* flags and
 
 // ServeConfig is everything serve reads from flags and the environment.
 type ServeConfig struct {
-	Dev             bool
-	Addr            string
-	AddrFile        string
-	Data            string
-	DatabaseURL     string
-	S3              s3.Config
-	TokenKeyFile    string
-	AdminTokenFile  string
-	NewAdminToken   bool
-	MaxBody         int64
-	ShutdownTimeout time.Duration
+	Dev            bool
+	Addr           string
+	AddrFile       string
+	Data           string
+	DatabaseURL    string
+	S3             s3.Config
+	TokenKeyFile   string
+	AdminTokenFile string
+	NewAdminToken  bool
+	// AgencyCodePattern replaces the default AAA.BB.CC.DDD shape of agency
+	// codes when a regulation changes it; compiled into CodeRule.
+	AgencyCodePattern string
+	CodeRule          gateway.AgencyCodeRule
+	MaxBody           int64
+	ShutdownTimeout   time.Duration
 }
 
 // Validate checks the combination of settings before anything is opened, and
@@ -86,6 +91,16 @@ func (c *ServeConfig) Validate() error {
 				"e.g. made with: head -c 32 /dev/urandom | xxd -p -c 64 > token.key")
 		}
 	}
+	if c.AgencyCodePattern != "" {
+		re, err := regexp.Compile(c.AgencyCodePattern)
+		if err != nil {
+			return usageErrorf("serve: --agency-code-pattern: %v", err)
+		}
+		if !strings.HasPrefix(c.AgencyCodePattern, "^") || !strings.HasSuffix(c.AgencyCodePattern, "$") {
+			return usageErrorf("serve: --agency-code-pattern must be anchored (^...$) so that it matches whole codes")
+		}
+		c.CodeRule = gateway.AgencyCodeRule{Pattern: re}
+	}
 	if c.TokenKeyFile == "" {
 		c.TokenKeyFile = filepath.Join(c.Data, "token.key")
 	}
@@ -113,6 +128,7 @@ func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
 	fs.StringVar(&c.TokenKeyFile, "token-key-file", "", "file with the secret key API tokens are hashed with (default <data>/token.key, created in --dev)")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "where the first admin token is written on first start (default <data>/admin.token)")
 	fs.BoolVar(&c.NewAdminToken, "new-admin-token", false, "issue another admin token into --admin-token-file even though one exists (when all are lost)")
+	fs.StringVar(&c.AgencyCodePattern, "agency-code-pattern", "", "anchored regular expression replacing the default agency code shape AAA.BB.CC.DDD")
 	fs.Int64Var(&c.MaxBody, "max-body", httpapi.DefaultMaxBody, "largest JSON request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for in-flight requests")
 	if err := parseFlags(env, fs, args); err != nil {
@@ -155,7 +171,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	reg, err := registry.New(store, key)
+	reg, err := registry.New(store, key, registry.WithCodeRule(cfg.CodeRule))
 	if err != nil {
 		return failf("serve: %v", err)
 	}

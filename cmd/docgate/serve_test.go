@@ -350,6 +350,9 @@ func TestServeConfig(t *testing.T) {
 		{"bucket without endpoint", nil, []string{"--dev", "--s3-bucket", "b"}, "--s3-endpoint"},
 		{"bad max body", nil, []string{"--dev", "--max-body", "0"}, "--max-body"},
 		{"stray argument", nil, []string{"--dev", "extra"}, "unexpected argument"},
+		{"code pattern", nil, []string{"--dev", "--agency-code-pattern", `^[A-Z0-9.]{5,20}$`}, ""},
+		{"bad code pattern", nil, []string{"--dev", "--agency-code-pattern", `^([$`}, "--agency-code-pattern"},
+		{"unanchored code pattern", nil, []string{"--dev", "--agency-code-pattern", `[A-Z]+`}, "anchored"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

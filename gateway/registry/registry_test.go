@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -168,5 +169,21 @@ func TestRevokeKeepsFirstTime(t *testing.T) {
 	ts, _ := store.Tokens(context.Background(), "")
 	if len(ts) != 1 || ts[0].RevokedAt == nil || !ts[0].RevokedAt.Equal(time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)) {
 		t.Fatalf("%+v", ts[0])
+	}
+}
+
+func TestCodeRuleReplaced(t *testing.T) {
+	_, store := mustService(t)
+	rule := gateway.AgencyCodeRule{Pattern: regexp.MustCompile(`^VN-[0-9]{4}$`)}
+	s, err := registry.New(store, bytes.Repeat([]byte{2}, 32), registry.WithCodeRule(rule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := as(gateway.RoleAdmin, "")
+	if _, err := s.CreateAgency(admin, registry.NewAgency{Code: "VN-0001", Name: "x"}); err != nil {
+		t.Fatalf("the replaced rule refused its own shape: %v", err)
+	}
+	if _, err := s.CreateAgency(admin, registry.NewAgency{Code: "000.00.00.H41", Name: "x"}); gateway.ErrorCode(err) != gateway.EINVALID {
+		t.Fatalf("the default shape still passes: %v", err)
 	}
 }
