@@ -312,6 +312,11 @@ func TestHandler(t *testing.T) {
 	if err != nil || r.Status != ocsp.Good || r.NextUpdate.Before(time.Now()) {
 		t.Fatalf("OCSP GET answer: %+v %v", r, err)
 	}
+	// NSS refuses a response produced before its thisUpdate (pdfsig then reports an unknown
+	// certificate problem).
+	if pr, err := ocsp.ParseResponse(body, ca.Root()); err != nil || pr.ThisUpdate.After(pr.ProducedAt) {
+		t.Fatalf("OCSP thisUpdate %v after producedAt %v (%v)", pr.ThisUpdate, pr.ProducedAt, err)
+	}
 	// A request for another CA's certificate is unauthorized.
 	other, _ := newCA(t)
 	stranger := mustIssue(t, other, devca.IssueRequest{AgencyCode: "000.00.00.H41", OrgName: "UBND"})

@@ -66,7 +66,9 @@ func (ca *CA) OCSPResponse(reqDER []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := ca.now().UTC().Truncate(time.Second)
+	// x/crypto/ocsp stamps producedAt truncated to the minute; NSS (pdfsig, Firefox) rejects a
+	// response whose thisUpdate is later than its producedAt, so thisUpdate is truncated alike.
+	now := ca.now().UTC().Truncate(time.Minute)
 	tmpl := ocsp.Response{
 		Status:       ocsp.Unknown,
 		SerialNumber: req.SerialNumber,
