@@ -222,4 +222,7 @@ type Receipt struct {
 	Event      string    `json:"event"`
 	CMS        []byte    `json:"-"`
 	At         time.Time `json:"at"`
+	// Pending is set while the receipt waits for its signature timestamp
+	// (the timestamp authority was down when it was signed).
+	Pending bool `json:"timestampPending,omitempty"`
 }

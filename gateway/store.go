@@ -12,6 +12,7 @@ import (
 type Store interface {
 	AgencyStore
 	TokenStore
+	DocumentStore
 	// Ping checks that the store is reachable. EUNAVAILABLE.
 	Ping(ctx context.Context) error
 	Close() error

@@ -1,0 +1,93 @@
+package gateway
+
+import "context"
+
+// Submission is everything a submit writes: the document with its deliveries,
+// the events of the submission and their receipts. A store writes it in one
+// transaction, so that a document never exists without its deliveries or its
+// submission receipt.
+type Submission struct {
+	Document   *Document
+	Deliveries []*Delivery
+	Events     []*Event
+	Receipts   []*Receipt
+	// Supersedes is the id of an earlier document of the same sender that
+	// this one replaces or updates; the store marks it replaced in the same
+	// transaction. Empty for a new document.
+	Supersedes string
+}
+
+// DocumentSnapshot is a document as UpdateDocument's callback sees it, with
+// its rows locked for the transaction.
+type DocumentSnapshot struct {
+	Document   *Document
+	Deliveries []*Delivery
+	// LastReceiptID is the newest receipt of the document, so that the next
+	// evidence can name the previous one.
+	LastReceiptID string
+}
+
+// DocumentChange is what UpdateDocument's callback decides: the new document
+// state (empty keeps it), the deliveries it changed (matched by recipient),
+// and the events and receipts that record the change.
+type DocumentChange struct {
+	State      DocumentState
+	Deliveries []*Delivery
+	Events     []*Event
+	Receipts   []*Receipt
+}
+
+// InboxFilter pages through an inbox, newest first.
+type InboxFilter struct {
+	// Before is the Cursor of the last item of the previous page; 0 starts at
+	// the newest.
+	Before int64
+	// Limit is the page size; 0 means the store's default (100).
+	Limit int
+}
+
+// InboxItem is one document waiting for a recipient.
+type InboxItem struct {
+	Cursor   int64     `json:"cursor"`
+	Document *Document `json:"document"`
+	Delivery *Delivery `json:"delivery"`
+}
+
+// DocumentStore keeps documents, their deliveries, events and receipts.
+// Implementations: storage/postgres, storage/sqlite (conformance suite in
+// storage/storetest).
+type DocumentStore interface {
+	// CreateDocument writes a submission in one transaction; events get
+	// their Seq. ECONFLICT when the sender used the envelope's MessageID
+	// before (fetch the original with DocumentByMessageID) or the id exists;
+	// ENOTFOUND when Supersedes names no document.
+	CreateDocument(ctx context.Context, s *Submission) error
+	// Document returns one document. ENOTFOUND.
+	Document(ctx context.Context, id string) (*Document, error)
+	// DocumentByMessageID finds a sender's document by its idempotency key.
+	// ENOTFOUND.
+	DocumentByMessageID(ctx context.Context, from, messageID string) (*Document, error)
+	// Deliveries lists a document's deliveries ordered by recipient.
+	Deliveries(ctx context.Context, documentID string) ([]*Delivery, error)
+	// Inbox lists the documents waiting for a recipient: not acknowledged,
+	// not recalled, newest first.
+	Inbox(ctx context.Context, recipient string, f InboxFilter) ([]*InboxItem, error)
+	// Trail lists a document's events in the order they happened.
+	Trail(ctx context.Context, documentID string) ([]*Event, error)
+	// Receipts lists a document's receipts, oldest first, with their CMS.
+	Receipts(ctx context.Context, documentID string) ([]*Receipt, error)
+	// Receipt returns one receipt of a document. ENOTFOUND.
+	Receipt(ctx context.Context, documentID, receiptID string) (*Receipt, error)
+	// UpdateDocument locks the document and its deliveries, hands them to fn
+	// and writes the change fn returns, all in one transaction, so that two
+	// concurrent status reports cannot both pass ValidTransition. An error
+	// from fn is returned as is and nothing is written; a nil change writes
+	// nothing. ENOTFOUND.
+	UpdateDocument(ctx context.Context, id string, fn func(s *DocumentSnapshot) (*DocumentChange, error)) error
+	// ReceiptsPendingTimestamp lists receipts signed while the timestamp
+	// authority was down, oldest first, at most limit.
+	ReceiptsPendingTimestamp(ctx context.Context, limit int) ([]*Receipt, error)
+	// SetReceiptCMS replaces a pending receipt's CMS with one that carries its
+	// timestamp and clears the mark. ENOTFOUND.
+	SetReceiptCMS(ctx context.Context, id string, cms []byte) error
+}
