@@ -1,0 +1,228 @@
+package pades
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"docgate/certs/devca"
+)
+
+// signPKI is a development CA and one agency certificate issued by it, for signing in tests.
+type signPKI struct {
+	ca     *devca.CA
+	dir    string
+	leaf   *devca.Issued
+	nssDir string // "sql:DIR" with the root trusted, or "" when certutil is absent
+}
+
+func mustPKI(tb testing.TB, keyType string) *signPKI {
+	tb.Helper()
+	dir := filepath.Join(tb.TempDir(), "ca")
+	// The CA's OCSP responder runs for the test, so that pdfsig's online revocation check gets
+	// a real answer instead of a connection error.
+	var handler atomic.Pointer[http.Handler]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := handler.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+	}))
+	tb.Cleanup(srv.Close)
+	ca, err := devca.Init(dir, devca.Options{Name: "Sở Thông tin và Truyền thông", BaseURL: srv.URL, KeyType: keyType})
+	if err != nil {
+		tb.Fatalf("devca init: %v", err)
+	}
+	h := ca.Handler()
+	handler.Store(&h)
+	is, err := ca.Issue(devca.IssueRequest{Kind: devca.KindPerson, AgencyCode: "000.00.00.H41", OrgName: "UBND tỉnh Nghệ An",
+		Person: "Nguyễn Văn Đức", KeyType: keyType})
+	if err != nil {
+		tb.Fatalf("issue: %v", err)
+	}
+	return &signPKI{ca: ca, dir: dir, leaf: is}
+}
+
+func (p *signPKI) opts() SignOptions {
+	return SignOptions{Signer: p.leaf.Key, Chain: []*x509.Certificate{p.leaf.Cert, p.ca.Root()},
+		Time: func() time.Time { return time.Now() }}
+}
+
+// nss returns an NSS database trusting the CA's root, made once per PKI.
+func (p *signPKI) nss(tb testing.TB) string {
+	tb.Helper()
+	if p.nssDir != "" {
+		return p.nssDir
+	}
+	needTool(tb, "certutil")
+	dir := tb.TempDir()
+	run(tb, "certutil", "-N", "--empty-password", "-d", "sql:"+dir)
+	run(tb, "certutil", "-A", "-n", "root", "-t", "CT,C,C", "-i", filepath.Join(p.dir, devca.RootCertFile), "-d", "sql:"+dir)
+	p.nssDir = "sql:" + dir
+	return p.nssDir
+}
+
+func needTool(tb testing.TB, name string) {
+	tb.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		tb.Skipf("%s not installed: this check needs it", name)
+	}
+}
+
+func run(tb testing.TB, name string, args ...string) string {
+	tb.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// pdfsigReport is what poppler's pdfsig says about each signature, in file order.
+type pdfsigReport struct {
+	raw  string
+	sigs []pdfsigSig
+}
+
+type pdfsigSig struct {
+	valid, trusted, total bool
+	block                 string
+}
+
+// pdfsig runs poppler's verifier. Its exit status means little (22.12 exits 0 on a digest
+// mismatch), so the report is read from its output.
+func pdfsig(tb testing.TB, nssDir, file string) pdfsigReport {
+	tb.Helper()
+	needTool(tb, "pdfsig")
+	out, _ := exec.Command("pdfsig", "-nssdir", nssDir, file).CombinedOutput()
+	r := pdfsigReport{raw: string(out)}
+	blocks := strings.Split(string(out), "Signature #")
+	for _, bl := range blocks[1:] {
+		r.sigs = append(r.sigs, pdfsigSig{
+			valid:   strings.Contains(bl, "Signature Validation: Signature is Valid."),
+			trusted: strings.Contains(bl, "Certificate Validation: Certificate is Trusted."),
+			total:   strings.Contains(bl, "Total document signed") && !strings.Contains(bl, "Not total document signed"),
+			block:   bl,
+		})
+	}
+	return r
+}
+
+// checkSigned asserts what every signed output must satisfy: pdfsig calls every signature valid,
+// the last one trusted and covering the whole file, and qpdf finds the structure no worse than in
+// the input.
+func checkSigned(tb testing.TB, p *signPKI, in, file string, wantSigs int) pdfsigReport {
+	tb.Helper()
+	r := pdfsig(tb, p.nss(tb), file)
+	if len(r.sigs) != wantSigs {
+		tb.Fatalf("pdfsig sees %d signatures, want %d:\n%s", len(r.sigs), wantSigs, r.raw)
+	}
+	for i, s := range r.sigs {
+		if !s.valid {
+			tb.Errorf("signature #%d not valid per pdfsig:\n%s", i+1, s.block)
+		}
+	}
+	last := r.sigs[len(r.sigs)-1]
+	if !last.trusted || !last.total {
+		tb.Errorf("last signature: trusted %v, total document signed %v:\n%s", last.trusted, last.total, last.block)
+	}
+	qpdfCheck(tb, in, file)
+	return r
+}
+
+// qpdfCheck runs qpdf --check on the signed file. qpdf exits 3 for problems it recovered from;
+// those may belong to the input, so a warning is accepted only when the input draws as many.
+func qpdfCheck(tb testing.TB, in, file string) {
+	tb.Helper()
+	if _, err := exec.LookPath("qpdf"); err != nil {
+		tb.Log("qpdf not installed: structure not checked")
+		return
+	}
+	out, err := exec.Command("qpdf", "--check", file).CombinedOutput()
+	if err == nil {
+		return
+	}
+	if in != "" {
+		base, berr := exec.Command("qpdf", "--check", in).CombinedOutput()
+		if berr != nil && strings.Count(string(out), "WARNING") <= strings.Count(string(base), "WARNING") &&
+			!strings.Contains(string(out), "ERROR") {
+			return
+		}
+	}
+	tb.Errorf("qpdf --check %s: %v\n%s", filepath.Base(file), err, out)
+}
+
+// signFile signs in and writes the result next to it in a temp dir.
+func signFile(tb testing.TB, in string, o SignOptions) (string, *SignResult, error) {
+	tb.Helper()
+	fh, err := os.Open(in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer fh.Close()
+	st, _ := fh.Stat()
+	var out bytes.Buffer
+	res, err := Sign(context.Background(), fh, st.Size(), &out, o)
+	if err != nil {
+		return "", nil, err
+	}
+	if res.Size != int64(out.Len()) {
+		tb.Fatalf("result size %d, wrote %d", res.Size, out.Len())
+	}
+	path := filepath.Join(tb.TempDir(), strings.TrimSuffix(filepath.Base(in), ".pdf")+"-signed.pdf")
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path, res, nil
+}
+
+// minimalPDF returns a one-page classic-xref PDF whose content stream is padded with comment
+// lines to about pad bytes, so that benchmarks get files of a known size.
+func minimalPDF(pad int) []byte {
+	var content bytes.Buffer
+	content.WriteString("BT /F1 24 Tf 72 720 Td (Hello, docgate) Tj ET\n")
+	line := "% " + strings.Repeat("padding ", 12) + "\n"
+	for content.Len() < pad {
+		content.WriteString(line)
+	}
+	var b bytes.Buffer
+	var offs []int
+	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	obj := func(body string) {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), body)
+	}
+	obj("<< /Type /Catalog /Pages 2 0 R >>")
+	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>")
+	offs = append(offs, b.Len())
+	fmt.Fprintf(&b, "4 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n", content.Len(), content.Bytes())
+	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f\r\n", len(offs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n\r\n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /ID [<0123456789ABCDEF0123456789ABCDEF> <0123456789ABCDEF0123456789ABCDEF>] >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	return b.Bytes()
+}
+
+func writeTemp(tb testing.TB, name string, data []byte) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
