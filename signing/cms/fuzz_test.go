@@ -1,5 +1,10 @@
 package cms
 
+// Run a fuzzer with bounded minimisation, which otherwise stalls the worker for the whole run
+// on these inputs:
+//
+//	go test -run='^$' -fuzz='^FuzzParse$' -fuzztime=60s -fuzzminimizetime=100x -parallel=1 .
+
 import (
 	"bytes"
 	"crypto"

@@ -1,5 +1,10 @@
 package tsp
 
+// Run a fuzzer with bounded minimisation, which otherwise stalls the worker for the whole run
+// on these inputs:
+//
+//	go test -run='^$' -fuzz='^FuzzParseToken$' -fuzztime=60s -fuzzminimizetime=100x -parallel=1 .
+
 import (
 	"context"
 	"crypto"
