@@ -29,27 +29,27 @@ var (
 // AuditLog returns the log storage kept in this store.
 func (s *Store) AuditLog() *AuditLog { return &AuditLog{s: s} }
 
-// queryer is what reads need of a pool or a transaction, so that the same
+// logQueryer is what reads need of a pool or a transaction, so that the same
 // helpers serve readers and the append callback.
-type queryer interface {
+type logQueryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// readChunk bounds the nodes asked for in one statement: each costs two
+// logReadChunk bounds the nodes asked for in one statement: each costs two
 // bound parameters, and SQLite allows 32766. Proofs need far fewer and take
 // one round trip; only Audit's batches are split.
-const readChunk = 4096
+const logReadChunk = 4096
 
-// writeChunk is how many rows one INSERT carries.
-const writeChunk = 256
+// logWriteChunk is how many rows one INSERT carries.
+const logWriteChunk = 256
 
 // Size implements auditlog.Storage.
 func (a *AuditLog) Size(ctx context.Context) (uint64, error) {
 	return logSize(ctx, a.s.read)
 }
 
-func logSize(ctx context.Context, q queryer) (uint64, error) {
+func logSize(ctx context.Context, q logQueryer) (uint64, error) {
 	var size int64
 	if err := q.QueryRowContext(ctx, `SELECT size FROM auditlog_head WHERE log_id = 1`).Scan(&size); err != nil {
 		return 0, fmt.Errorf("read audit log size: %w", unavailable(err))
@@ -59,21 +59,21 @@ func logSize(ctx context.Context, q queryer) (uint64, error) {
 
 // ReadNodes implements auditlog.Storage.
 func (a *AuditLog) ReadNodes(ctx context.Context, ids []auditlog.NodeID) ([][]byte, error) {
-	return readNodes(ctx, a.s.read, ids)
+	return readLogNodes(ctx, a.s.read, ids)
 }
 
-func readNodes(ctx context.Context, q queryer, ids []auditlog.NodeID) ([][]byte, error) {
+func readLogNodes(ctx context.Context, q logQueryer, ids []auditlog.NodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
-	for begin := 0; begin < len(ids); begin += readChunk {
-		end := min(begin+readChunk, len(ids))
-		if err := readNodeChunk(ctx, q, ids[begin:end], out[begin:end]); err != nil {
+	for begin := 0; begin < len(ids); begin += logReadChunk {
+		end := min(begin+logReadChunk, len(ids))
+		if err := readLogNodeChunk(ctx, q, ids[begin:end], out[begin:end]); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func readNodeChunk(ctx context.Context, q queryer, ids []auditlog.NodeID, out [][]byte) error {
+func readLogNodeChunk(ctx context.Context, q logQueryer, ids []auditlog.NodeID, out [][]byte) error {
 	type key struct {
 		level uint
 		idx   uint64
@@ -148,7 +148,7 @@ func (a *AuditLog) ReadLeaves(ctx context.Context, begin, end uint64) ([][]byte,
 			return nil, fmt.Errorf("read audit log leaves: %w", err)
 		}
 		if want := begin + uint64(len(out)); uint64(idx) != want {
-			return nil, missingLeaf(want)
+			return nil, missingLogLeaf(want)
 		}
 		out = append(out, data)
 	}
@@ -156,35 +156,35 @@ func (a *AuditLog) ReadLeaves(ctx context.Context, begin, end uint64) ([][]byte,
 		return nil, fmt.Errorf("read audit log leaves: %w", unavailable(err))
 	}
 	if uint64(len(out)) != end-begin {
-		return nil, missingLeaf(begin + uint64(len(out)))
+		return nil, missingLogLeaf(begin + uint64(len(out)))
 	}
 	return out, nil
 }
 
-func missingLeaf(idx uint64) error {
+func missingLogLeaf(idx uint64) error {
 	return gateway.Errorf(gateway.EINTEGRITY, "audit log leaf %d is missing from storage below the committed size", idx)
 }
 
 // Append implements auditlog.Storage.
 func (a *AuditLog) Append(ctx context.Context, fn func(ctx context.Context, tx auditlog.AppendTx) error) error {
 	return a.s.WithTx(ctx, func(tx *sql.Tx) error {
-		return fn(ctx, &appendTx{tx: tx})
+		return fn(ctx, &logAppendTx{tx: tx})
 	})
 }
 
-// appendTx is the log inside an append's write transaction.
-type appendTx struct {
+// logAppendTx is the log inside an append's write transaction.
+type logAppendTx struct {
 	tx      *sql.Tx
 	written bool
 }
 
-func (t *appendTx) Size(ctx context.Context) (uint64, error) { return logSize(ctx, t.tx) }
+func (t *logAppendTx) Size(ctx context.Context) (uint64, error) { return logSize(ctx, t.tx) }
 
-func (t *appendTx) ReadNodes(ctx context.Context, ids []auditlog.NodeID) ([][]byte, error) {
-	return readNodes(ctx, t.tx, ids)
+func (t *logAppendTx) ReadNodes(ctx context.Context, ids []auditlog.NodeID) ([][]byte, error) {
+	return readLogNodes(ctx, t.tx, ids)
 }
 
-func (t *appendTx) Write(ctx context.Context, first uint64, leaves [][]byte, nodes []auditlog.Node) error {
+func (t *logAppendTx) Write(ctx context.Context, first uint64, leaves [][]byte, nodes []auditlog.Node) error {
 	if t.written {
 		return fmt.Errorf("audit log: write called twice in one append")
 	}
@@ -208,17 +208,17 @@ func (t *appendTx) Write(ctx context.Context, first uint64, leaves [][]byte, nod
 			return gateway.Errorf(gateway.EINVALID, "node %d/%d is beyond what the store indexes", n.ID.Level, n.ID.Index)
 		}
 	}
-	err = insertRows(ctx, t.tx, `INSERT INTO auditlog_leaves (idx, data) VALUES `, "(?, ?)", len(leaves),
+	err = insertLogRows(ctx, t.tx, `INSERT INTO auditlog_leaves (idx, data) VALUES `, "(?, ?)", len(leaves),
 		func(i int, args []any) []any { return append(args, int64(first)+int64(i), leaves[i]) })
 	if err != nil {
-		return conflictOr(err, "audit log leaves")
+		return logConflictOr(err, "audit log leaves")
 	}
-	err = insertRows(ctx, t.tx, `INSERT INTO auditlog_nodes (level, idx, hash) VALUES `, "(?, ?, ?)", len(nodes),
+	err = insertLogRows(ctx, t.tx, `INSERT INTO auditlog_nodes (level, idx, hash) VALUES `, "(?, ?, ?)", len(nodes),
 		func(i int, args []any) []any {
 			return append(args, int64(nodes[i].ID.Level), int64(nodes[i].ID.Index), nodes[i].Hash)
 		})
 	if err != nil {
-		return conflictOr(err, "audit log nodes")
+		return logConflictOr(err, "audit log nodes")
 	}
 	if _, err := t.tx.ExecContext(ctx, `UPDATE auditlog_head SET size = ? WHERE log_id = 1`, int64(newSize)); err != nil {
 		return fmt.Errorf("update audit log size: %w", err)
@@ -226,23 +226,23 @@ func (t *appendTx) Write(ctx context.Context, first uint64, leaves [][]byte, nod
 	return nil
 }
 
-// insertRows inserts n rows in statements of writeChunk rows; row appends the
+// insertLogRows inserts n rows in statements of logWriteChunk rows; row appends the
 // arguments of row i.
-func insertRows(ctx context.Context, tx *sql.Tx, head, tuple string, n int, row func(i int, args []any) []any) error {
+func insertLogRows(ctx context.Context, tx *sql.Tx, head, tuple string, n int, row func(i int, args []any) []any) error {
 	var full *sql.Stmt
 	defer func() {
 		if full != nil {
 			full.Close()
 		}
 	}()
-	for begin := 0; begin < n; begin += writeChunk {
-		end := min(begin+writeChunk, n)
+	for begin := 0; begin < n; begin += logWriteChunk {
+		end := min(begin+logWriteChunk, n)
 		args := make([]any, 0, (end-begin)*strings.Count(tuple, "?"))
 		for i := begin; i < end; i++ {
 			args = row(i, args)
 		}
 		query := head + strings.Repeat(tuple+", ", end-begin-1) + tuple
-		if end-begin < writeChunk {
+		if end-begin < logWriteChunk {
 			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 				return err
 			}
@@ -264,9 +264,9 @@ func insertRows(ctx context.Context, tx *sql.Tx, head, tuple string, n int, row 
 	return nil
 }
 
-// conflictOr makes a primary-key violation ECONFLICT: a leaf or node that
+// logConflictOr makes a primary-key violation ECONFLICT: a leaf or node that
 // exists already is never rewritten.
-func conflictOr(err error, what string) error {
+func logConflictOr(err error, what string) error {
 	if isUnique(err) {
 		return fmt.Errorf("%w: %w", gateway.Errorf(gateway.ECONFLICT, "%s exist already and are never rewritten", what), err)
 	}
