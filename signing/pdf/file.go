@@ -220,6 +220,17 @@ func (f *File) HeaderOffset() int64 { return f.headerOffset }
 // Revisions returns every revision in file order, oldest first.
 func (f *File) Revisions() []*Revision { return slices.Clone(f.revs) }
 
+// RevisionEndingAt returns the revision that ends at off, counting both its End and its EOF (a
+// signature's /ByteRange must end at one of them to cover a whole revision).
+func (f *File) RevisionEndingAt(off int64) (*Revision, bool) {
+	for _, r := range f.revs {
+		if r.End == off || r.EOF == off {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
 // At returns a view of the file as of revision rev (an index into Revisions).
 func (f *File) At(rev int) (*View, error) {
 	if rev < 0 || rev >= len(f.revs) {

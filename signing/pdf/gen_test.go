@@ -17,7 +17,10 @@ type pdfgen struct {
 	packed   map[uint32][2]uint32 // objects put in object streams since the last section
 	lastXref int64
 	size     uint32
+	base     int64 // offset of buf[0] in the file, for documents written in pieces
 }
+
+func (g *pdfgen) pos() int64 { return g.base + int64(g.buf.Len()) }
 
 func newGen(version string) *pdfgen {
 	g := &pdfgen{pending: map[uint32]int64{}, packed: map[uint32][2]uint32{}, lastXref: -1}
@@ -33,14 +36,14 @@ func (g *pdfgen) bump(num uint32) {
 
 // obj writes "num 0 obj body endobj".
 func (g *pdfgen) obj(num uint32, body string) {
-	g.pending[num] = int64(g.buf.Len())
+	g.pending[num] = g.pos()
 	g.bump(num)
 	fmt.Fprintf(&g.buf, "%d 0 obj\n%s\nendobj\n", num, body)
 }
 
 // stream writes a stream object with the given extra dictionary entries and raw data.
 func (g *pdfgen) stream(num uint32, dict string, data []byte) {
-	g.pending[num] = int64(g.buf.Len())
+	g.pending[num] = g.pos()
 	g.bump(num)
 	fmt.Fprintf(&g.buf, "%d 0 obj\n<< %s /Length %d >>\nstream\n", num, dict, len(data))
 	g.buf.Write(data)
@@ -96,7 +99,7 @@ func (g *pdfgen) prevEntry() string {
 // table ends a revision with a classic xref table (one subsection per object, plus object 0 in
 // the first revision) and trailer entries extra.
 func (g *pdfgen) table(extra string) {
-	off := int64(g.buf.Len())
+	off := g.pos()
 	g.buf.WriteString("xref\n")
 	if g.lastXref < 0 {
 		g.buf.WriteString("0 1\n0000000000 65535 f\r\n")
@@ -115,7 +118,7 @@ func (g *pdfgen) table(extra string) {
 // xrefStream ends a revision with a cross-reference stream as object num, rows PNG-Up predicted
 // when predict is set.
 func (g *pdfgen) xrefStream(num uint32, predict bool, extra string) {
-	off := int64(g.buf.Len())
+	off := g.pos()
 	g.pending[num] = off
 	g.bump(num)
 	nums := g.sorted()

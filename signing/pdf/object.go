@@ -1,6 +1,8 @@
 package pdf
 
 import (
+	"bytes"
+	"compress/zlib"
 	"fmt"
 	"unicode/utf16"
 )
@@ -93,6 +95,23 @@ func NewStream(d *Dict, data []byte) *Stream {
 		d = &Dict{}
 	}
 	return &Stream{Dict: d, Offset: -1, Length: int64(len(data)), data: data}
+}
+
+// NewFlateStream returns a stream built in memory whose data is data compressed with
+// FlateDecode; d's /Filter and /DecodeParms are replaced.
+func NewFlateStream(d *Dict, data []byte) *Stream {
+	var b bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&b, zlib.BestCompression)
+	w.Write(data)
+	w.Close()
+	if d == nil {
+		d = &Dict{}
+	} else {
+		d = d.Clone()
+	}
+	d.Delete("DecodeParms")
+	d.Set("Filter", Name("FlateDecode"))
+	return NewStream(d, b.Bytes())
 }
 
 // Raw is pre-serialised PDF syntax written verbatim by the writer. The caller vouches for it.

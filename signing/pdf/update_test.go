@@ -14,6 +14,8 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
 
+const appearance = "q 1 0 0 1 0 0 cm Q % an empty appearance"
+
 // signLikeUpdate applies to f what a signer does: a signature dictionary with placeholders, a
 // widget field, and a replaced catalog that lists it. It returns the updated bytes.
 func signLikeUpdate(tb testing.TB, orig []byte, f *File) ([]byte, *Placeholder, *Placeholder, *Result) {
@@ -28,8 +30,11 @@ func signLikeUpdate(tb testing.TB, orig []byte, f *File) ([]byte, *Placeholder, 
 		tb.Fatal(err)
 	}
 	rootRef, _ := f.Trailer().Ref("Root")
+	ap := u.Add(NewFlateStream(NewDict("Type", Name("XObject"), "Subtype", Name("Form"),
+		"BBox", Array{Integer(0), Integer(0), Integer(0), Integer(0)}), []byte(appearance)))
 	field := u.Add(NewDict("FT", Name("Sig"), "T", NewString("DocgateSig"), "V", sig, "Type", Name("Annot"),
-		"Subtype", Name("Widget"), "Rect", Array{Integer(0), Integer(0), Integer(0), Integer(0)}, "F", Integer(132)))
+		"Subtype", Name("Widget"), "Rect", Array{Integer(0), Integer(0), Integer(0), Integer(0)}, "F", Integer(132),
+		"AP", NewDict("N", ap)))
 	nc := cat.Clone()
 	nc.Set("AcroForm", NewDict("Fields", Array{field}, "SigFlags", Integer(3)))
 	nc.Set("Name#With Space", Real(-0.5))
@@ -111,6 +116,22 @@ func TestUpdateGenerated(t *testing.T) {
 			cat, _ := g.Catalog()
 			if v, _ := Number(cat.Get("Name#With Space")); v != -0.5 {
 				t.Errorf("escaped name round trip: %v", cat.Get("Name#With Space"))
+			}
+			apd, _ := g.ResolveDict(fields[0].Widgets[0].Dict.Get("AP"))
+			apo, _ := g.Resolve(apd.Get("N"))
+			if st, ok := apo.(*Stream); !ok {
+				t.Errorf("appearance %v", apo)
+			} else if data, rest, err := g.Decode(st); err != nil || len(rest) > 0 || string(data) != appearance {
+				t.Errorf("appearance decodes to %q %v %v", data, rest, err)
+			}
+			if r, ok := g.RevisionEndingAt(int64(len(out))); !ok || r.Index != 1 {
+				t.Errorf("no revision ends at the end of the update")
+			}
+			if r, ok := g.RevisionEndingAt(int64(len(out)) - 1); !ok || r.EOF != int64(len(out))-1 {
+				t.Errorf("the update's %%%%EOF marker does not end just before its newline")
+			}
+			if _, ok := g.RevisionEndingAt(int64(len(out)) - 2); ok {
+				t.Errorf("a revision ends two bytes early")
 			}
 			if pages, err := g.Pages(); err != nil || len(pages) != 2 {
 				t.Errorf("pages %d %v", len(pages), err)
