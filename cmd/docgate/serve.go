@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -50,6 +52,12 @@ type ServeConfig struct {
 	CodeRule          gateway.AgencyCodeRule
 	MaxBody           int64
 	ShutdownTimeout   time.Duration
+	// TLS: a server certificate and key (PEM), and optionally the CAs whose
+	// client certificates are accepted; agencies then authenticate with a
+	// registered certificate instead of a token.
+	TLSCert     string
+	TLSKey      string
+	TLSClientCA string
 }
 
 // Validate checks the combination of settings before anything is opened, and
@@ -91,6 +99,12 @@ func (c *ServeConfig) Validate() error {
 				"e.g. made with: head -c 32 /dev/urandom | xxd -p -c 64 > token.key")
 		}
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usageErrorf("serve: --tls-cert and --tls-key go together")
+	}
+	if c.TLSClientCA != "" && c.TLSCert == "" {
+		return usageErrorf("serve: --tls-client-ca needs --tls-cert and --tls-key (client certificates need TLS)")
+	}
 	if c.AgencyCodePattern != "" {
 		re, err := regexp.Compile(c.AgencyCodePattern)
 		if err != nil {
@@ -129,6 +143,9 @@ func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "where the first admin token is written on first start (default <data>/admin.token)")
 	fs.BoolVar(&c.NewAdminToken, "new-admin-token", false, "issue another admin token into --admin-token-file even though one exists (when all are lost)")
 	fs.StringVar(&c.AgencyCodePattern, "agency-code-pattern", "", "anchored regular expression replacing the default agency code shape AAA.BB.CC.DDD")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM, chain after the leaf)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "private key of --tls-cert (PEM)")
+	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM file of CAs whose client certificates are accepted (agencies authenticate with a registered certificate)")
 	fs.Int64Var(&c.MaxBody, "max-body", httpapi.DefaultMaxBody, "largest JSON request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for in-flight requests")
 	if err := parseFlags(env, fs, args); err != nil {
@@ -184,6 +201,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return failf("serve: listen on %s: %v", cfg.Addr, err)
 	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		tc, err := serverTLS(cfg)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, tc)
+		scheme = "https"
+	}
 	addr := ln.Addr().String()
 	if cfg.AddrFile != "" {
 		if err := writeFileAtomic(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {
@@ -191,7 +218,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			return failf("serve: write --addr-file: %v", err)
 		}
 	}
-	logger.Info("docgate listening", "addr", addr, "url", "http://"+addr, "dev", cfg.Dev)
+	logger.Info("docgate listening", "addr", addr, "url", scheme+"://"+addr, "dev", cfg.Dev, "client_certificates", cfg.TLSClientCA != "")
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -389,4 +416,28 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// serverTLS loads the server certificate and the client CAs. Client
+// certificates are asked for but not required, so that bearer tokens keep
+// working on the same port; httpapi accepts only verified chains.
+func serverTLS(cfg *ServeConfig) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, usageErrorf("serve: load --tls-cert/--tls-key: %v", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.TLSClientCA != "" {
+		b, err := os.ReadFile(cfg.TLSClientCA)
+		if err != nil {
+			return nil, usageErrorf("serve: read --tls-client-ca: %v", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, usageErrorf("serve: --tls-client-ca %s holds no PEM certificate", cfg.TLSClientCA)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
 }

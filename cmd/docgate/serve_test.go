@@ -352,6 +352,8 @@ func TestServeConfig(t *testing.T) {
 		{"stray argument", nil, []string{"--dev", "extra"}, "unexpected argument"},
 		{"code pattern", nil, []string{"--dev", "--agency-code-pattern", `^[A-Z0-9.]{5,20}$`}, ""},
 		{"bad code pattern", nil, []string{"--dev", "--agency-code-pattern", `^([$`}, "--agency-code-pattern"},
+		{"tls key without cert", nil, []string{"--dev", "--tls-key", "k.pem"}, "go together"},
+		{"client ca without tls", nil, []string{"--dev", "--tls-client-ca", "ca.pem"}, "needs --tls-cert"},
 		{"unanchored code pattern", nil, []string{"--dev", "--agency-code-pattern", `[A-Z]+`}, "anchored"},
 	}
 	for _, tc := range cases {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"docgate/gateway"
+	"docgate/gateway/auditlog"
 	"docgate/gateway/registry"
 )
 
@@ -36,6 +37,20 @@ type Server struct {
 	// Metrics is where the request metrics are registered; nil means a new
 	// registry with the Go runtime and process collectors. /metrics serves it.
 	Metrics *prometheus.Registry
+	// PKI serves a certificate authority's public side (GET /pki/crl,
+	// /pki/ca.crt, OCSP at /pki/ocsp), for example devca's Handler; nil
+	// answers 404 there.
+	PKI http.Handler
+	// TSA answers RFC 3161 requests at POST /tsa (a tsp.Authority); nil
+	// answers 404.
+	TSA http.Handler
+	// Log is the delivery log served under /v1/log. Use cases that record
+	// evidence append to it (Log.Append, one leaf per receipt or event);
+	// nil answers 404.
+	Log *auditlog.Log
+	// LogKey is the log's public verifier key in signed-note form, served
+	// at GET /v1/log/key.
+	LogKey string
 
 	metrics *metrics
 }
@@ -67,10 +82,13 @@ func (s *Server) router() chi.Router {
 	})
 	s.routeHealth(r)
 	s.routeOpenAPI(r)
+	s.routePKI(r)
+	s.routeLogKey(r)
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate)
 		s.routeAgencies(r)
 		s.routeTokens(r)
+		s.routeLog(r)
 	})
 	return r
 }
@@ -208,23 +226,33 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// authenticate establishes the principal from the bearer token. It is the
-// seam for TLS client certificates too: when r.TLS carries a verified peer
-// certificate, look it up with the store's AgencyByCertificate here and build
-// the same principal (TokenID empty).
+// authenticate establishes the principal: from the bearer token when the
+// request has an Authorization header, otherwise from a TLS client
+// certificate that the TLS layer verified against the client CAs and that is
+// registered to an agency. A token wins over a certificate so that an
+// operator behind an mTLS proxy can still act as admin.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var (
+			p   *gateway.Principal
+			err error
+		)
 		h := r.Header.Get("Authorization")
-		if h == "" {
-			s.writeError(w, r, gateway.Errorf(gateway.EUNAUTHORIZED, "this needs a bearer token (Authorization: Bearer dg_...)"))
-			return
+		switch {
+		case h != "":
+			scheme, secret, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") {
+				err = gateway.Errorf(gateway.EUNAUTHORIZED, "the Authorization header must be 'Bearer <token>'")
+				break
+			}
+			p, err = s.Registry.Authenticate(r.Context(), strings.TrimSpace(secret))
+		case r.TLS != nil && len(r.TLS.VerifiedChains) > 0:
+			// VerifiedChains is set only when the certificate chained to a
+			// client CA; PeerCertificates alone could be self-signed.
+			p, err = s.Registry.AuthenticateCertificate(r.Context(), r.TLS.VerifiedChains[0][0].Raw)
+		default:
+			err = gateway.Errorf(gateway.EUNAUTHORIZED, "this needs a bearer token (Authorization: Bearer dg_...) or a registered client certificate")
 		}
-		scheme, secret, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			s.writeError(w, r, gateway.Errorf(gateway.EUNAUTHORIZED, "the Authorization header must be 'Bearer <token>'"))
-			return
-		}
-		p, err := s.Registry.Authenticate(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
 			s.writeError(w, r, err)
 			return

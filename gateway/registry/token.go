@@ -184,3 +184,21 @@ func validateTokenName(name string) error {
 	}
 	return nil
 }
+
+// AuthenticateCertificate turns a TLS client certificate (DER), already
+// verified against the client CAs by the TLS layer, into the principal of the
+// agency it is registered to. EUNAUTHORIZED (not registered), EFORBIDDEN
+// (the agency is suspended).
+func (s *Service) AuthenticateCertificate(ctx context.Context, der []byte) (*gateway.Principal, error) {
+	sum := sha256.Sum256(der)
+	a, err := s.store.AgencyByCertificate(ctx, hex.EncodeToString(sum[:]))
+	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
+		return nil, gateway.Errorf(gateway.EUNAUTHORIZED, "the client certificate is not registered to any agency")
+	} else if err != nil {
+		return nil, fmt.Errorf("look up client certificate: %w", err)
+	}
+	if a.Status != gateway.AgencyActive {
+		return nil, gateway.Errorf(gateway.EFORBIDDEN, "agency %s is %s", a.Code, a.Status)
+	}
+	return &gateway.Principal{Role: gateway.RoleAgency, AgencyCode: a.Code}, nil
+}
