@@ -296,14 +296,34 @@ type section struct {
 
 // loadChain follows startxref and the /Prev chain and builds the revisions in file order.
 func (f *File) loadChain() error {
-	off, err := f.findStartxref()
-	if err != nil {
-		return err
-	}
 	var chain []*section
 	seen := map[int64]bool{}
 	broken := false
 	total := 0
+	off, err := f.findStartxref()
+	if err == nil {
+		_, err = f.readSection(off, new(int))
+	}
+	if err != nil {
+		if errors.Is(err, ErrLimit) {
+			return err
+		}
+		// The last startxref is wrong (trailing garbage, a truncated update): start from the
+		// newest earlier marker that names a readable section, keeping the revisions before it.
+		alt := f.startxrefMarkers(f.size)
+		for i := len(alt) - 1; i >= 0; i-- {
+			if _, e := f.readSection(alt[i], new(int)); e == nil {
+				f.warn("last startxref unusable (%v); reading from the section at %d", err, alt[i])
+				f.repaired = true
+				broken = true
+				off, err = alt[i], nil
+				break
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
 	for off >= 0 {
 		if seen[off] {
 			f.warn("/Prev chain loops back to %d; chain cut there", off)
@@ -374,22 +394,14 @@ func (f *File) loadChain() error {
 // from the "startxref" markers that precede it, oldest first.
 func (f *File) orphans(before int64, seen map[int64]bool, total *int) []*section {
 	var found []*section
-	l := f.lexer()
-	for p := int64(0); ; {
-		i := l.index(p, before, []byte("startxref"))
-		if i < 0 {
-			break
-		}
-		p = i + 9
-		l.pos = p
-		off, ok := l.readInt()
-		if !ok || off >= before || seen[off] {
+	for _, off := range f.startxrefMarkers(before) {
+		if off >= before || seen[off] {
 			continue
 		}
 		seen[off] = true
 		s, err := f.readSection(off, total)
 		if err != nil {
-			f.warn("startxref at %d names %d, which is unreadable: %v", i, off, err)
+			f.warn("a startxref names %d, which is unreadable: %v", off, err)
 			continue
 		}
 		f.warn("revision with cross-reference at %d recovered from its startxref marker", off)
@@ -397,6 +409,25 @@ func (f *File) orphans(before int64, seen map[int64]bool, total *int) []*section
 	}
 	slices.SortFunc(found, func(a, b *section) int { return int(a.off - b.off) })
 	return found
+}
+
+// startxrefMarkers returns the offsets named by the "startxref" markers before limit, in file
+// order, at most MaxRevisions of them.
+func (f *File) startxrefMarkers(limit int64) []int64 {
+	var offs []int64
+	l := f.lexer()
+	for p := int64(0); len(offs) < f.opts.MaxRevisions; {
+		i := l.index(p, limit, []byte("startxref"))
+		if i < 0 {
+			break
+		}
+		p = i + 9
+		l.pos = p
+		if off, ok := l.readInt(); ok {
+			offs = append(offs, off)
+		}
+	}
+	return offs
 }
 
 // linearized reports whether the first object after the header is a linearization dictionary:

@@ -246,3 +246,18 @@ func TestLinearized(t *testing.T) {
 	// The test's linearization dictionary is a stub; qpdf may only complain about that.
 	qpdfCheck(t, out, "linearization")
 }
+
+// TestWrongLastStartxref: a bogus final startxref (a truncated or garbled update) must not cost
+// the revisions before it.
+func TestWrongLastStartxref(t *testing.T) {
+	g := newGen("1.7")
+	basicObjects(g)
+	g.table("/Root 1 0 R")
+	g.obj(7, "<< /Producer (second) >>")
+	g.table("/Root 1 0 R")
+	b := append(g.bytes(), "8 0 obj << >> endobj\nstartxref\n999999\n%%EOF\n"...)
+	f := mustOpen(t, b)
+	if !f.Repaired() || len(f.Revisions()) != 2 || f.Revisions()[1].Kind != XRefTable {
+		t.Fatalf("repaired=%v revisions=%d: %v", f.Repaired(), len(f.Revisions()), f.Warnings())
+	}
+}
