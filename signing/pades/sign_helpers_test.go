@@ -46,12 +46,20 @@ func mustPKI(tb testing.TB, keyType string) *signPKI {
 	}
 	h := ca.Handler()
 	handler.Store(&h)
+	p := &signPKI{ca: ca, dir: dir}
+	if _, err := exec.LookPath("certutil"); err == nil {
+		db := tb.TempDir()
+		run(tb, "certutil", "-N", "--empty-password", "-d", "sql:"+db)
+		run(tb, "certutil", "-A", "-n", "root", "-t", "CT,C,C", "-i", filepath.Join(dir, devca.RootCertFile), "-d", "sql:"+db)
+		p.nssDir = "sql:" + db
+	}
 	is, err := ca.Issue(devca.IssueRequest{Kind: devca.KindPerson, AgencyCode: "000.00.00.H41", OrgName: "UBND tỉnh Nghệ An",
 		Person: "Nguyễn Văn Đức", KeyType: keyType})
 	if err != nil {
 		tb.Fatalf("issue: %v", err)
 	}
-	return &signPKI{ca: ca, dir: dir, leaf: is}
+	p.leaf = is
+	return p
 }
 
 func (p *signPKI) opts() SignOptions {
@@ -59,17 +67,13 @@ func (p *signPKI) opts() SignOptions {
 		Time: func() time.Time { return time.Now() }}
 }
 
-// nss returns an NSS database trusting the CA's root, made once per PKI.
+// nss returns an NSS database trusting the CA's root. It is made in mustPKI's test, because a
+// subtest's temporary directory disappears when the subtest ends.
 func (p *signPKI) nss(tb testing.TB) string {
 	tb.Helper()
-	if p.nssDir != "" {
-		return p.nssDir
+	if p.nssDir == "" {
+		tb.Skip("certutil not installed: pdfsig needs an NSS database trusting the test root")
 	}
-	needTool(tb, "certutil")
-	dir := tb.TempDir()
-	run(tb, "certutil", "-N", "--empty-password", "-d", "sql:"+dir)
-	run(tb, "certutil", "-A", "-n", "root", "-t", "CT,C,C", "-i", filepath.Join(p.dir, devca.RootCertFile), "-d", "sql:"+dir)
-	p.nssDir = "sql:" + dir
 	return p.nssDir
 }
 
@@ -96,6 +100,7 @@ type pdfsigReport struct {
 }
 
 type pdfsigSig struct {
+	field                 string
 	valid, trusted, total bool
 	block                 string
 }
@@ -109,7 +114,15 @@ func pdfsig(tb testing.TB, nssDir, file string) pdfsigReport {
 	r := pdfsigReport{raw: string(out)}
 	blocks := strings.Split(string(out), "Signature #")
 	for _, bl := range blocks[1:] {
+		if strings.Contains(bl, "The signature form field is not signed") {
+			continue // an empty field, listed among the signatures
+		}
+		field := ""
+		if _, after, ok := strings.Cut(bl, "Signature Field Name: "); ok {
+			field, _, _ = strings.Cut(after, "\n")
+		}
 		r.sigs = append(r.sigs, pdfsigSig{
+			field:   field,
 			valid:   strings.Contains(bl, "Signature Validation: Signature is Valid."),
 			trusted: strings.Contains(bl, "Certificate Validation: Certificate is Trusted."),
 			total:   strings.Contains(bl, "Total document signed") && !strings.Contains(bl, "Not total document signed"),
@@ -119,26 +132,47 @@ func pdfsig(tb testing.TB, nssDir, file string) pdfsigReport {
 	return r
 }
 
-// checkSigned asserts what every signed output must satisfy: pdfsig calls every signature valid,
-// the last one trusted and covering the whole file, and qpdf finds the structure no worse than in
-// the input.
-func checkSigned(tb testing.TB, p *signPKI, in, file string, wantSigs int) pdfsigReport {
+// checkSigned asserts what every signed output must satisfy: pdfsig sees one signature more than
+// in the input, says of every earlier one what it said before (their digests still match), calls
+// the new one valid, trusted and covering the whole file, and qpdf finds the structure no worse
+// than in the input.
+func checkSigned(tb testing.TB, p *signPKI, in, file, field string) pdfsigReport {
 	tb.Helper()
+	before := pdfsig(tb, p.nss(tb), in)
 	r := pdfsig(tb, p.nss(tb), file)
-	if len(r.sigs) != wantSigs {
-		tb.Fatalf("pdfsig sees %d signatures, want %d:\n%s", len(r.sigs), wantSigs, r.raw)
+	if len(r.sigs) != len(before.sigs)+1 {
+		tb.Fatalf("pdfsig sees %d signatures, want %d:\n%s", len(r.sigs), len(before.sigs)+1, r.raw)
 	}
+	var last *pdfsigSig
 	for i, s := range r.sigs {
-		if !s.valid {
-			tb.Errorf("signature #%d not valid per pdfsig:\n%s", i+1, s.block)
+		if s.field == field {
+			last = &r.sigs[i]
+			continue
+		}
+		for _, b := range before.sigs {
+			if b.field == s.field && b.validation() != s.validation() {
+				tb.Errorf("earlier signature in %q changed: %q before, %q after", s.field, b.validation(), s.validation())
+			}
 		}
 	}
-	last := r.sigs[len(r.sigs)-1]
-	if !last.trusted || !last.total {
-		tb.Errorf("last signature: trusted %v, total document signed %v:\n%s", last.trusted, last.total, last.block)
+	if last == nil {
+		tb.Fatalf("pdfsig shows no signature in field %q:\n%s", field, r.raw)
+	}
+	if !last.valid || !last.trusted || !last.total {
+		tb.Errorf("new signature: valid %v, trusted %v, total document signed %v:\n%s", last.valid, last.trusted, last.total, last.block)
 	}
 	qpdfCheck(tb, in, file)
 	return r
+}
+
+// validation is pdfsig's "Signature Validation" line.
+func (s pdfsigSig) validation() string {
+	for _, l := range strings.Split(s.block, "\n") {
+		if strings.Contains(l, "Signature Validation:") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }
 
 // qpdfCheck runs qpdf --check on the signed file. qpdf exits 3 for problems it recovered from;

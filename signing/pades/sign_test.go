@@ -14,5 +14,5 @@ func TestSignInvisible(t *testing.T) {
 	if res.Field != "Signature1" || res.Level != LevelBB {
 		t.Errorf("result %+v", res)
 	}
-	checkSigned(t, p, in, out, 1)
+	checkSigned(t, p, in, out, res.Field)
 }
