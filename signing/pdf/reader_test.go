@@ -198,6 +198,12 @@ func TestRevisions(t *testing.T) {
 		}
 	}
 	v0, _ := f.At(0)
+	v1, _ := f.At(1)
+	v2, _ := f.At(2)
+	if !v0.SameStorage(v2, Ref{1, 0}) || v1.SameStorage(v2, Ref{7, 0}) || v0.SameStorage(v2, Ref{9, 0}) {
+		t.Errorf("SameStorage: catalog kept %v, producer changed %v, new object %v",
+			v0.SameStorage(v2, Ref{1, 0}), !v1.SameStorage(v2, Ref{7, 0}), !v0.SameStorage(v2, Ref{9, 0}))
+	}
 	if _, err := v0.Object(Ref{9, 0}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("object 9 visible before it was added: %v", err)
 	}
@@ -393,6 +399,10 @@ func TestObjStmReusedAcrossRevisions(t *testing.T) {
 	}
 	if _, err := f.Catalog(); err != nil {
 		t.Errorf("catalog through an older trailer: %v", err)
+	}
+	v0, _ := f.At(0)
+	if v0.SameStorage(f.View, Ref{3, 0}) {
+		t.Error("object in a rewritten object stream reported as stored in the same place")
 	}
 }
 

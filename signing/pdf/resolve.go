@@ -363,6 +363,27 @@ func (v *View) Locate(ref Ref) (Location, error) {
 	return Location{Revision: rev, Start: s, End: end}, nil
 }
 
+// SameStorage reports whether ref is stored in the same place (same offset, or same index of an
+// object stream stored at the same offset) in this view and in w, two views of one file. An
+// update whose cross-reference lists an unchanged object again stores it in the same place;
+// this answers that without parsing anything. Objects undefined in either view are not the same.
+func (v *View) SameStorage(w *View, ref Ref) bool {
+	if v.f != w.f {
+		return false
+	}
+	a, _, ok1 := v.f.lookup(v.rev, ref.Num)
+	b, _, ok2 := v.f.lookup(w.rev, ref.Num)
+	if !ok1 || !ok2 || a != b {
+		return false
+	}
+	if a.kind == 2 {
+		sa, _, ok1 := v.f.lookup(v.rev, uint32(a.off))
+		sb, _, ok2 := v.f.lookup(w.rev, uint32(a.off))
+		return ok1 && ok2 && sa == sb
+	}
+	return true
+}
+
 // ObjectSpan returns the byte span [start, end) of "num gen obj ... endobj" in the file (for a
 // compressed object, of its object stream).
 func (v *View) ObjectSpan(ref Ref) (int64, int64, error) {
