@@ -417,3 +417,49 @@ func TestEmptyObject(t *testing.T) {
 		t.Errorf("empty object: %v %v, want null", o, err)
 	}
 }
+
+func TestFieldsHierarchyAndDocMDP(t *testing.T) {
+	g := newGen("1.7")
+	g.obj(1, "<< /Type /Catalog /Pages 2 0 R /Version /2.0 /Perms << /DocMDP 9 0 R >> "+
+		"/AcroForm << /Fields [5 0 R 10 0 R] >> >>")
+	g.obj(2, "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>")
+	g.obj(3, "<< /Type /Page /Parent 2 0 R /Annots [6 0 R] >>")
+	g.obj(4, "<< /Type /Page /Parent 2 0 R /Annots [7 0 R 11 0 R] >>")
+	// A parent field "sigs" with FT inherited by two children; child b has two widgets.
+	g.obj(5, "<< /T (sigs) /FT /Sig /Kids [6 0 R 8 0 R] >>")
+	g.obj(6, "<< /T (a) /Parent 5 0 R /Subtype /Widget /Rect [1 2 3 4] /V 9 0 R /Lock << /Action /All >> >>")
+	g.obj(8, "<< /T <FEFF0062> /Parent 5 0 R /Kids [7 0 R 12 0 R] >>")
+	g.obj(7, "<< /Parent 8 0 R /Subtype /Widget /Rect [0 0 10 10] >>")
+	g.obj(12, "<< /Parent 8 0 R /Subtype /Widget /Rect [0 0 0 0] >>")
+	g.obj(9, "<< /Type /Sig /Reference [<< /TransformMethod /DocMDP /TransformParams << /P 1 /V /1.2 >> >>] >>")
+	g.obj(10, "<< /T (text) /FT /Tx /Ff 4096 /V (hello) /Kids [11 0 R] >>")
+	g.obj(11, "<< /Parent 10 0 R /Subtype /Widget /Rect [0 0 5 5] >>")
+	g.table("/Root 1 0 R")
+	f := mustOpen(t, g.bytes())
+	fields, err := f.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, fd := range fields {
+		var pages []int
+		for _, w := range fd.Widgets {
+			pages = append(pages, w.Page)
+		}
+		got = append(got, fmt.Sprintf("%s:%s:%d:%v:%v", fd.Name, fd.Type, fd.Flags, pages, fd.Value != nil))
+	}
+	want := "[sigs.a:Sig:0:[0]:true sigs.b:Sig:0:[1 -1]:false text:Tx:4096:[1]:true]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("fields\n got %v\nwant %s", got, want)
+	}
+	if fields[0].Lock == nil {
+		t.Error("/Lock of sigs.a not reported")
+	}
+	ref, _, p, ok, err := f.DocMDP()
+	if err != nil || !ok || p != 1 || ref != (Ref{9, 0}) {
+		t.Errorf("DocMDP %v %d %v %v", ref, p, ok, err)
+	}
+	if v := f.Version(); v != "2.0" {
+		t.Errorf("version %q, want the catalog's 2.0", v)
+	}
+}
