@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"docgate/gateway"
+	"docgate/gateway/auditlog"
 	"docgate/gateway/registry"
 )
 
@@ -36,6 +37,20 @@ type Server struct {
 	// Metrics is where the request metrics are registered; nil means a new
 	// registry with the Go runtime and process collectors. /metrics serves it.
 	Metrics *prometheus.Registry
+	// PKI serves a certificate authority's public side (GET /pki/crl,
+	// /pki/ca.crt, OCSP at /pki/ocsp), for example devca's Handler; nil
+	// answers 404 there.
+	PKI http.Handler
+	// TSA answers RFC 3161 requests at POST /tsa (a tsp.Authority); nil
+	// answers 404.
+	TSA http.Handler
+	// Log is the delivery log served under /v1/log. Use cases that record
+	// evidence append to it (Log.Append, one leaf per receipt or event);
+	// nil answers 404.
+	Log *auditlog.Log
+	// LogKey is the log's public verifier key in signed-note form, served
+	// at GET /v1/log/key.
+	LogKey string
 
 	metrics *metrics
 }
@@ -67,10 +82,13 @@ func (s *Server) router() chi.Router {
 	})
 	s.routeHealth(r)
 	s.routeOpenAPI(r)
+	s.routePKI(r)
+	s.routeLogKey(r)
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate)
 		s.routeAgencies(r)
 		s.routeTokens(r)
+		s.routeLog(r)
 	})
 	return r
 }
