@@ -21,9 +21,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -55,6 +58,7 @@ const (
 	maxCopySize = 5 << 30
 
 	retainHeader = "X-Amz-Object-Lock-Retain-Until-Date"
+	spoolPattern = "docgate-spool-*"
 )
 
 // Config says where the bucket is. Secrets in it must not be logged.
@@ -68,6 +72,13 @@ type Config struct {
 	// ObjectLocking creates a missing bucket with object locking, and refuses
 	// an existing bucket without it, so that RetainUntil is always honoured.
 	ObjectLocking bool
+	// SpoolDir, when set, is a local directory where a blob larger than
+	// 1 MiB is staged while it is hashed, then uploaded once with its size
+	// and digest known, straight to its final key. Without it such a blob
+	// streams to a temporary object and is copied server-side. Spooling
+	// needs local disk for the blobs in flight but sends every byte to the
+	// store once; see Put for the numbers.
+	SpoolDir string
 }
 
 // Validate reports a config that cannot work, before any network traffic.
@@ -108,6 +119,7 @@ type Store struct {
 	bucket    string
 	locking   bool // the bucket has object locking: retention can be set
 	versioned bool // deleting must remove every version, not add a marker
+	spoolDir  string
 }
 
 // New connects to the store and creates the bucket when it is missing.
@@ -127,7 +139,12 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: client for %s: %w", cfg.Endpoint, err)
 	}
-	s := &Store{client: client, bucket: cfg.Bucket}
+	s := &Store{client: client, bucket: cfg.Bucket, spoolDir: cfg.SpoolDir}
+	if cfg.SpoolDir != "" {
+		if st, err := os.Stat(cfg.SpoolDir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("s3: spool directory %s is not a directory", cfg.SpoolDir)
+		}
+	}
 
 	exists, err := client.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
@@ -164,14 +181,24 @@ func (s *Store) Locking() bool { return s.locking }
 //
 // A blob's key is its digest, which is known only after the last byte. A
 // blob that fits in smallBlob is read whole first and sent in one request.
-// A larger one streams to a temporary key while it is hashed, and is then
-// copied server-side to sha256/<hex> and the temporary key removed. The
-// alternative, spooling to a local file and uploading with a known size,
-// would tie every replica to a local disk as large as the largest document
-// and write every byte twice on the gateway; the copy happens inside the
-// object store instead. A failed or cancelled upload leaves nothing: an
-// unfinished multipart upload is aborted by minio-go, and a finished
-// temporary object is removed before Put returns.
+// A larger one takes one of two paths, both with memory bounded by a part:
+//
+//   - Without Config.SpoolDir it streams to a temporary key while it is
+//     hashed, is copied server-side to sha256/<hex>, and the temporary key is
+//     removed. No local disk is needed, so it suits replicas with a read-only
+//     or tiny filesystem, but the store writes every byte twice.
+//   - With Config.SpoolDir it is staged in a local file while hashed and
+//     then uploaded once, straight to its key with its retention.
+//
+// Measured by BenchmarkPut against a plain PutObject of known size on a
+// single-drive MinIO (noisy shared machine): the temporary key costs 2.1-2.7
+// times the plain upload for 4-16 MiB, the spool 1.4-1.6 times; below 1 MiB
+// Put matches the plain upload. Where the gateway has local disk, set
+// SpoolDir.
+//
+// A failed or cancelled upload leaves nothing: minio-go aborts an unfinished
+// multipart upload, and a temporary object or spool file is removed before
+// Put returns. SweepTemp removes what a crash leaves.
 func (s *Store) Put(ctx context.Context, r io.Reader, opts gateway.PutOptions) (gateway.BlobInfo, error) {
 	if err := blobio.CheckPutOptions(opts); err != nil {
 		return gateway.BlobInfo{}, err
@@ -184,7 +211,53 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts gateway.PutOptions) (
 	if len(head) <= smallBlob {
 		return s.putSmall(ctx, in, head, opts)
 	}
-	return s.putLarge(ctx, in, io.MultiReader(bytes.NewReader(head), in), opts)
+	body := io.MultiReader(bytes.NewReader(head), in)
+	if s.spoolDir != "" {
+		return s.putSpooled(ctx, in, body, opts)
+	}
+	return s.putLarge(ctx, in, body, opts)
+}
+
+// putSpooled stages the blob in a local file while hashing it, then uploads it
+// once, with its size known, to its final key. minio-go uploads the parts of a
+// file from their offsets, without buffers of its own.
+func (s *Store) putSpooled(ctx context.Context, in *blobio.Ingest, body io.Reader, opts gateway.PutOptions) (gateway.BlobInfo, error) {
+	f, err := os.CreateTemp(s.spoolDir, spoolPattern)
+	if err != nil {
+		return gateway.BlobInfo{}, fmt.Errorf("create spool file: %w", err)
+	}
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	if _, err := io.Copy(f, body); err != nil {
+		if in.Err() != nil {
+			return gateway.BlobInfo{}, in.Err()
+		} else if in.SourceErr() != nil {
+			return gateway.BlobInfo{}, fmt.Errorf("read blob body: %w", err)
+		}
+		return gateway.BlobInfo{}, fmt.Errorf("write spool file: %w", err)
+	}
+	sum, err := in.Finish(opts.SHA256)
+	if err != nil {
+		return gateway.BlobInfo{}, err
+	}
+	if info, ok, err := s.existing(ctx, sum, opts); err != nil || ok {
+		return info, err
+	}
+	po := minio.PutObjectOptions{ContentType: opts.ContentType, PartSize: partSize}
+	until := s.retention(opts)
+	if !until.IsZero() {
+		po.Mode, po.RetainUntilDate = minio.Compliance, until
+	}
+	// Uploads up to a part long read the file from where it stands.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return gateway.BlobInfo{}, fmt.Errorf("rewind spool file: %w", err)
+	}
+	if _, err := s.client.PutObject(ctx, s.bucket, blobPrefix+sum, f, in.Size(), po); err != nil {
+		return gateway.BlobInfo{}, mapErr("put blob", sum, err)
+	}
+	return gateway.BlobInfo{SHA256: sum, Size: in.Size(), RetainUntil: until}, nil
 }
 
 // readHead reads up to smallBlob+1 bytes. Its buffer grows with what arrives
@@ -275,10 +348,15 @@ func (s *Store) putLarge(ctx context.Context, in *blobio.Ingest, body io.Reader,
 	return gateway.BlobInfo{SHA256: sum, Size: up.Size, RetainUntil: until}, nil
 }
 
-// existing handles a Put of content already stored: nothing is uploaded again
-// (on a versioned bucket that would pile up versions), but a later retention
-// date than the stored one is applied, as retention only ever grows.
+// existing handles a Put of content already stored on a versioned bucket:
+// nothing is uploaded again (that would pile up versions), but a later
+// retention date than the stored one is applied, as retention only ever grows.
+// On an unversioned bucket, which cannot lock either, writing the same bytes
+// over the same key is harmless and saves the request that would ask first.
 func (s *Store) existing(ctx context.Context, sum string, opts gateway.PutOptions) (gateway.BlobInfo, bool, error) {
+	if !s.versioned {
+		return gateway.BlobInfo{}, false, nil
+	}
 	info, err := s.Stat(ctx, sum)
 	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
 		return gateway.BlobInfo{}, false, nil
@@ -462,7 +540,8 @@ func (s *Store) Blobs(ctx context.Context, writtenBefore time.Time) iter.Seq2[ga
 }
 
 // SweepTemp removes what interrupted puts left: temporary objects (every
-// version) and unfinished multipart uploads started before olderThan. A
+// version), unfinished multipart uploads and spool files started before
+// olderThan. A
 // replica that crashes mid-upload leaves these; pass a time well before the
 // longest upload could have started, since younger ones may still be in
 // progress on another replica. It returns how many it removed.
@@ -495,6 +574,32 @@ func (s *Store) SweepTemp(ctx context.Context, olderThan time.Time) (int, error)
 		}
 		if err := s.client.RemoveIncompleteUpload(ctx, s.bucket, up.Key); err != nil {
 			return n, mapErr("abort unfinished upload", up.Key, err)
+		}
+		n++
+	}
+	if s.spoolDir != "" {
+		m, err := s.sweepSpool(olderThan)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (s *Store) sweepSpool(olderThan time.Time) (int, error) {
+	names, err := filepath.Glob(filepath.Join(s.spoolDir, spoolPattern))
+	if err != nil {
+		return 0, fmt.Errorf("list spool files: %w", err)
+	}
+	n := 0
+	for _, name := range names {
+		st, err := os.Stat(name)
+		if err != nil || !st.ModTime().Before(olderThan) {
+			continue // gone meanwhile, or maybe still being written
+		}
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove spool file: %w", err)
 		}
 		n++
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ import (
 
 // testConfig returns the MinIO that scripts/test starts, or skips: these tests
 // need a real S3 server, and a fake one would only test the fake.
-func testConfig(t *testing.T) s3.Config {
+func testConfig(t testing.TB) s3.Config {
 	t.Helper()
 	cfg := s3.Config{
 		Endpoint:  os.Getenv("DOCGATE_TEST_S3_ENDPOINT"),
@@ -37,7 +38,7 @@ func testConfig(t *testing.T) s3.Config {
 }
 
 // freshBucket names a bucket no other test uses.
-func freshBucket(t *testing.T) string {
+func freshBucket(t testing.TB) string {
 	var b [6]byte
 	rand.Read(b[:])
 	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
@@ -47,7 +48,7 @@ func freshBucket(t *testing.T) string {
 	return strings.Trim("t-"+name, "-") + "-" + hex.EncodeToString(b[:])
 }
 
-func rawClient(t *testing.T, cfg s3.Config) *minio.Client {
+func rawClient(t testing.TB, cfg s3.Config) *minio.Client {
 	t.Helper()
 	c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")})
 	if err != nil {
@@ -56,17 +57,23 @@ func rawClient(t *testing.T, cfg s3.Config) *minio.Client {
 	return c
 }
 
-func openStore(t *testing.T, locking bool) (*s3.Store, s3.Config) {
+func openStore(t testing.TB, locking bool) (*s3.Store, s3.Config) {
 	t.Helper()
 	cfg := testConfig(t)
-	cfg.Bucket = freshBucket(t)
 	cfg.ObjectLocking = locking
+	return openConfig(t, cfg)
+}
+
+// openConfig opens a store on a fresh bucket with cfg's other settings.
+func openConfig(t testing.TB, cfg s3.Config) (*s3.Store, s3.Config) {
+	t.Helper()
+	cfg.Bucket = freshBucket(t)
 	s, err := s3.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Locking() != locking {
-		t.Fatalf("Locking() = %v, want %v", s.Locking(), locking)
+	if s.Locking() != cfg.ObjectLocking {
+		t.Fatalf("Locking() = %v, want %v", s.Locking(), cfg.ObjectLocking)
 	}
 	t.Cleanup(func() { removeBucket(t, cfg) })
 	return s, cfg
@@ -75,7 +82,7 @@ func openStore(t *testing.T, locking bool) (*s3.Store, s3.Config) {
 // removeBucket empties and removes a test bucket. Objects still under
 // retention make that fail; they are left to the MinIO data directory that
 // scripts/test deletes.
-func removeBucket(t *testing.T, cfg s3.Config) {
+func removeBucket(t testing.TB, cfg s3.Config) {
 	c := rawClient(t, cfg)
 	ctx := context.Background()
 	objs := c.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true})
@@ -125,6 +132,15 @@ func suiteOptions(cfgOf func(gateway.BlobStore) s3.Config) storetest.BlobOptions
 				}
 				left = append(left, "upload:"+u.Key)
 			}
+			if cfg.SpoolDir != "" {
+				entries, err := os.ReadDir(cfg.SpoolDir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range entries {
+					left = append(left, "spool:"+e.Name())
+				}
+			}
 			return left
 		},
 		// One 5 MiB part buffer, the 1 MiB small-blob probe (grown in steps)
@@ -136,17 +152,25 @@ func suiteOptions(cfgOf func(gateway.BlobStore) s3.Config) storetest.BlobOptions
 }
 
 func TestBlobStore(t *testing.T) {
-	for _, locking := range []bool{false, true} {
-		name := "plain"
-		if locking {
-			name = "locking"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, mode := range []struct {
+		name           string
+		locking, spool bool
+	}{
+		{"plain", false, false},
+		{"locking", true, false},
+		{"spool-locking", true, true},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
 			cfgs := map[gateway.BlobStore]s3.Config{}
 			opts := suiteOptions(func(s gateway.BlobStore) s3.Config { return cfgs[s] })
-			opts.Retention = locking
+			opts.Retention = mode.locking
 			storetest.TestBlobStore(t, func(t *testing.T) gateway.BlobStore {
-				s, cfg := openStore(t, locking)
+				cfg := testConfig(t)
+				cfg.ObjectLocking = mode.locking
+				if mode.spool {
+					cfg.SpoolDir = t.TempDir()
+				}
+				s, cfg := openConfig(t, cfg)
 				cfgs[s] = cfg
 				return s
 			}, opts)
@@ -242,8 +266,22 @@ func closedPort(t *testing.T) string {
 }
 
 func TestSweepTemp(t *testing.T) {
-	s, cfg := openStore(t, true)
+	cfg := testConfig(t)
+	cfg.ObjectLocking = true
+	cfg.SpoolDir = t.TempDir()
+	s, cfg := openConfig(t, cfg)
 	c := rawClient(t, cfg)
+	stale := filepath.Join(cfg.SpoolDir, "docgate-spool-1")
+	fresh := filepath.Join(cfg.SpoolDir, "docgate-spool-2")
+	for _, f := range []string{stale, fresh} {
+		if err := os.WriteFile(f, []byte("half a blob"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.PutObject(t.Context(), cfg.Bucket, "tmp/crashed", strings.NewReader("half"), 4, minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -257,15 +295,21 @@ func TestSweepTemp(t *testing.T) {
 	}
 
 	// Nothing is old enough yet: an upload in progress must survive.
-	if n, err := s.SweepTemp(t.Context(), time.Now().Add(-time.Hour)); err != nil || n != 0 {
-		t.Fatalf("sweep of hour-old debris removed %d (%v), want 0", n, err)
+	if n, err := s.SweepTemp(t.Context(), time.Now().Add(-time.Hour)); err != nil || n != 1 {
+		t.Fatalf("sweep of hour-old debris removed %d (%v), want the 2-hour-old spool file", n, err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("fresh spool file removed: %v", err)
 	}
 	n, err := s.SweepTemp(t.Context(), time.Now().Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("sweep removed %d, want the object and the upload", n)
+	if n != 3 {
+		t.Errorf("sweep removed %d, want the object, the upload and the other spool file", n)
+	}
+	if left, _ := os.ReadDir(cfg.SpoolDir); len(left) != 0 {
+		t.Errorf("spool files left: %v", left)
 	}
 	for oi := range c.ListObjectsIter(t.Context(), cfg.Bucket, minio.ListObjectsOptions{Prefix: "tmp/", Recursive: true, WithVersions: true}) {
 		t.Errorf("left %s@%s (%v)", oi.Key, oi.VersionID, oi.Err)
