@@ -1,0 +1,156 @@
+package pades
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/font/sfnt"
+)
+
+const vietnameseSample = "ẮẰẲẴẶắằẳẵặƠơƯưĐđỆệỘộ"
+
+// sealPNG is a red disc on a transparent background, like an organisation's seal.
+func sealPNG(tb testing.TB, size int) []byte {
+	tb.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, size, size))
+	c := float64(size) / 2
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			dx, dy := float64(x)+0.5-c, float64(y)+0.5-c
+			if dx*dx+dy*dy <= c*c*0.8 {
+				img.SetNRGBA(x, y, color.NRGBA{R: 220, A: 255})
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestFontCoversVietnamese checks the embedded font against every Vietnamese letter with tone
+// marks, precomposed and decomposed.
+func TestFontCoversVietnamese(t *testing.T) {
+	ft, err := newFontText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := vietnameseSample + "ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúýĂăĨĩŨũẠạẢảẤấẦầẨẩẪẫẬậẸẹẺẻẼẽẾếỀềỂểỄễỈỉỊịỌọỎỏỐốỒồỔổỖỗỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳỴỵỶỷỸỹ"
+	if _, err := ft.glyphs(all); err != nil {
+		t.Fatal(err)
+	}
+	// "ệ" typed as e + dot below + circumflex must still find the precomposed glyph.
+	gs, err := ft.glyphs("e\u0323\u0302")
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("decomposed ệ: %v %v", gs, err)
+	}
+	if _, err := ft.glyphs("\u4e00"); err == nil {
+		t.Fatal("a rune the font lacks was accepted")
+	}
+}
+
+// TestFontSubset checks that the subset is a font that sfnt reads, that it keeps the glyphs asked
+// for (and the components of composite glyphs) and that it is much smaller than the original.
+func TestFontSubset(t *testing.T) {
+	ft, _ := newFontText()
+	gs, err := ft.glyphs("Nguyễn Văn Đức " + vietnameseSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := fontSubset(fontDejaVuSans, gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub) > len(fontDejaVuSans)/4 {
+		t.Errorf("subset %d bytes of %d", len(sub), len(fontDejaVuSans))
+	}
+	sf, err := sfnt.Parse(sub)
+	if err != nil {
+		t.Fatalf("subset does not parse: %v", err)
+	}
+	var buf, obuf sfnt.Buffer
+	for _, g := range gs {
+		want, _ := ft.sf.LoadGlyph(&obuf, g, 1<<6*1000, nil)
+		segs, err := sf.LoadGlyph(&buf, g, 1<<6*1000, nil)
+		if err != nil || len(segs) != len(want) {
+			t.Errorf("glyph %d: %d segments in the subset, %d in the font (%v)", g, len(segs), len(want), err)
+		}
+	}
+	// A glyph not asked for is empty.
+	if segs, _ := sf.LoadGlyph(&buf, gs[0]+500, 1<<6*1000, nil); len(segs) != 0 {
+		t.Error("unused glyph kept")
+	}
+}
+
+// TestSignVisibleVietnamese draws a seal and Vietnamese lines, then asks poppler: pdftotext must
+// extract the lines exactly and pdftoppm must show the seal (red, transparent around it) and the
+// text inside the rectangle.
+func TestSignVisibleVietnamese(t *testing.T) {
+	needTool(t, "pdftoppm")
+	needTool(t, "pdftotext")
+	p := mustPKI(t, "ec")
+	in := writeTemp(t, "min.pdf", minimalPDF(0))
+	o := p.opts()
+	lines := []string{"Nguyễn Văn Đức", vietnameseSample, "2026-11-24T15:04:05+07:00"}
+	rect := [4]float64{300, 100, 560, 190}
+	o.Visible = &Appearance{Page: 1, Rect: rect, Image: sealPNG(t, 200), Lines: lines}
+	out, res, err := signFile(t, in, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSigned(t, p, in, out, res.Field)
+
+	txt, err := exec.Command("pdftotext", "-raw", "-f", "1", "-l", "1", out, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	for _, l := range lines {
+		if !strings.Contains(string(txt), l) {
+			t.Errorf("pdftotext lost %q:\n%s", l, txt)
+		}
+	}
+
+	prefix := filepath.Join(t.TempDir(), "page")
+	run(t, "pdftoppm", "-r", "72", "-png", "-f", "1", "-l", "1", "-singlefile", out, prefix)
+	fh, err := os.Open(prefix + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	page, err := png.Decode(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At 72 dpi one pixel is one point; the image's y axis points down from the top (842).
+	at := func(x, y float64) color.RGBA {
+		return color.RGBAModel.Convert(page.At(int(x), int(842-y))).(color.RGBA)
+	}
+	h := rect[3] - rect[1]
+	seal := at(rect[0]+2+(h-4)/2, rect[1]+h/2) // the disc's centre
+	if seal.R < 150 || seal.G > 80 || seal.B > 80 {
+		t.Errorf("seal centre is %v, want red", seal)
+	}
+	corner := at(rect[0]+3, rect[1]+3) // outside the disc: transparent, so the white page shows
+	if corner.R < 240 || corner.G < 240 || corner.B < 240 {
+		t.Errorf("seal corner is %v, want the white page through the soft mask", corner)
+	}
+	dark := 0
+	for y := rect[1]; y < rect[3]; y++ {
+		for x := rect[0] + h; x < rect[2]; x++ {
+			if c := at(x, y); c.R < 100 && c.G < 100 && c.B < 100 {
+				dark++
+			}
+		}
+	}
+	if dark < 200 {
+		t.Errorf("only %d dark pixels where the text should be", dark)
+	}
+}
