@@ -300,8 +300,8 @@ func fontSubset(ttf []byte, keep []sfnt.GlyphIndex) ([]byte, error) {
 	}
 	newLoca = be.AppendUint32(newLoca, uint32(len(newGlyf)))
 	newHead := slices.Clone(head)
-	be.PutUint16(newHead[50:], 1)      // long loca offsets
-	be.PutUint32(newHead[8:], 0)        // checkSumAdjustment, recomputed below
+	be.PutUint16(newHead[50:], 1) // long loca offsets
+	be.PutUint32(newHead[8:], 0)  // checkSumAdjustment, recomputed below
 	out := map[string][]byte{"head": newHead, "loca": newLoca, "glyf": newGlyf}
 	for _, t := range []string{"cmap", "hhea", "hmtx", "maxp", "cvt ", "fpgm", "prep"} {
 		if tables[t] != nil {
