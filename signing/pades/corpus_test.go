@@ -1,0 +1,321 @@
+package pades
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"docgate/gateway"
+)
+
+// corpusDir is the DSS corpus beside the project (../shared from the root).
+const corpusDir = "../../../shared/corpus/dss"
+
+type corpusRow struct{ path, expect, note string }
+
+func corpusRows(tb testing.TB) []corpusRow {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(corpusDir, "LABELS.tsv"))
+	if errors.Is(err, os.ErrNotExist) {
+		tb.Skipf("corpus not found at %s (a fresh clone has no ../shared): skipping the real-world corpus", corpusDir)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var rows []corpusRow
+	sc := bufio.NewScanner(f)
+	for first := true; sc.Scan(); first = false {
+		if first {
+			continue
+		}
+		parts := strings.SplitN(sc.Text(), "\t", 3)
+		if len(parts) < 2 {
+			continue
+		}
+		r := corpusRow{path: parts[0], expect: parts[1]}
+		if len(parts) == 3 {
+			r.note = parts[2]
+		}
+		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return rows
+}
+
+// verifyCorpusFile verifies one file the way `docgate verify --json` does:
+// through VerifyWithin, offline, with no trust anchors.
+func verifyCorpusFile(tb testing.TB, path string, limit time.Duration) (*gateway.Report, error, time.Duration) {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	start := time.Now()
+	rep, err := VerifyWithin(ctx, &Verifier{}, f, st.Size(), gateway.VerifyOptions{Offline: true})
+	return rep, err, time.Since(start)
+}
+
+// openDecisions says, for every row labelled `open`, what docgate does and
+// why that is right. The expectation uses the same vocabulary as the labels.
+var openDecisions = map[string]struct{ expect, why string }{
+	"validation/DSS-2601.pdf":                                                                         {"intact", "signature, then DSS, then a document timestamp: a plain B-LTA history, every step permitted"},
+	"validation/DSS-2821.pdf":                                                                         {"intact", "a document timestamp, then a new empty signature field with its structure-tree entry and metadata, then a signature: permitted (form filling level)"},
+	"validation/Signature-P-BG_BOR-1.pdf":                                                             {"intact-none", "the signature verifies and covers the whole file; what DSS objects to is policy (its signed attributes), not integrity"},
+	"validation/Signature-P-HU_MIC-3.pdf":                                                             {"intact", "signature, then DSS with a document timestamp: permitted LTA updates"},
+	"validation/Signature-P-HU_NET-2.pdf":                                                             {"intact-none", "the signature verifies and covers the whole file"},
+	"validation/dss-1376/DSS1376-rev_n-1.pdf":                                                         {"disclosed", "an approval signature followed by form filling: permitted (P=2) but the report must say which fields were filled"},
+	"validation/dss-1376/DSS1376-rev_n-2.pdf":                                                         {"disclosed", "as rev_n-1: form filling after the signature, permitted and listed"},
+	"validation/dss-1376/DSS1376-rev_n-3.pdf":                                                         {"disclosed", "as rev_n-1: form filling after the signature, permitted and listed"},
+	"validation/dss-1376/DSS1376-rev_n-4.pdf":                                                         {"disclosed", "as rev_n-1: form filling after the signature, permitted and listed"},
+	"validation/dss-1376/DSS1376-rev_n-5.pdf":                                                         {"intact-none", "the signed original, nothing after it"},
+	"validation/dss-1376/DSS1376-rev_n.pdf":                                                           {"intact", "form filling then a second signature over it: every change permitted, nothing after the last signature"},
+	"validation/dss-1420/PAdES-BpB-att-SHA256-SHA3_224withRSA.pdf":                                    {"invalid", "RSA with SHA3-224 declared, but the signature value does not verify under it with our implementation: SIG_CRYPTO_FAILURE; DSS also rejects the file"},
+	"validation/dss-1420/PAdES-BpB-att-SHA256-SHA3_256withRSA.pdf":                                    {"invalid", "as the SHA3-224 file: the signature does not verify as declared"},
+	"validation/dss-1696/Test.signed_Certipost-2048-SHA512.extended.extended-LTA-2019-07-02(DSS).pdf": {"intact", "signature, DSS and three document timestamps: permitted LTA updates, each timestamp intact"},
+	"validation/dss-1696/Test.signed_Certipost-2048-SHA512.extended.extended-LTA-dss-5.4.pdf":         {"intact", "same history as the (DSS) variant"},
+	"validation/dss-2236/annotation-and-visible-change.pdf":                                           {"illegal", "after the signatures a revision changes a signed signature field and the page: not a change any signature permits"},
+	"validation/dss-818/Signature-P-DE_CRY-2 (HASH_FAILURE).pdf":                                      {"intact-none", "DSS names it HASH_FAILURE for its policy's reasons, but the digest over the /ByteRange matches and pdfsig agrees the signature is valid; integrity is what we report"},
+	"validation/dss-818/Signature-P-IT_ADO-1 (HASH_FAILURE) (ECDSA).pdf":                              {"intact-none", "as DE_CRY-2: the bytes verify (pdfsig agrees); the failure DSS reports is not one of integrity"},
+	"validation/dss-818/Signature-P-SK-1 (HASH_FAILURE).pdf":                                          {"intact", "five signatures and a document timestamp, each intact (pdfsig agrees); changes between them are signatures and LTA data"},
+	"validation/encrypted.pdf":                                                                        {"intact-none", "encrypted, but signature /Contents are never encrypted and the ranges hash as stored: the signature verifies; the report notes the encryption"},
+	"validation/pades-5-signatures-and-1-document-timestamp.pdf":                                      {"intact", "five signatures and a document timestamp, each intact"},
+	"validation/pades-bes-no-certificates.pdf":                                                        {"invalid-or-indeterminate", "the CMS carries no certificate and the DSS none either: the signer cannot be found, so the signature cannot be called intact; INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND, never VALID"},
+	"validation/pades-enveloping-cms.pdf":                                                             {"intact-none", "the CMS envelopes exactly the signed bytes: the content it signs is the PDF's signed range, so it is intact"},
+	"validation/pades-enveloping-other-pdf.pdf":                                                       {"intact", "the enveloped content equals the signed ranges (checked by digest), then DSS and a document timestamp follow"},
+	"validation/pades-lta-copied-doctst.pdf":                                                          {"invalid", "the document timestamp was copied from another file: its imprint does not match the signed bytes (HASH_FAILURE)"},
+	"validation/pades-multiple-pages-annots-overlap.pdf":                                              {"intact", "signatures, DSS and a document timestamp; the overlapping widgets are signature widgets, which signing permits"},
+	"validation/pades-same-border-annotations.pdf":                                                    {"intact", "a signature followed by a DSS: permitted"},
+	"validation/pades-signed-annot-added.pdf":                                                         {"illegal", "a FreeText annotation and an embedded-file name tree added after an approval signature: the document is not certified for annotations (P=2 by default), and annotations can hide or overlay signed content"},
+	"validation/pades-signed-filled-form.pdf":                                                         {"illegal", "filling fields is permitted, but one field's dictionary changed beyond its value and appearance"},
+	"validation/pades-t-duplicated-doctst.pdf":                                                        {"invalid", "the last document timestamp is a duplicate of an earlier token: its imprint does not match the bytes it claims to cover"},
+	"validation/pades-tst-with-null-type.pdf":                                                         {"intact", "a document timestamp whose /Type is null is still a document timestamp by its /SubFilter; DSS before it is permitted"},
+	"validation/pades-two-sig-copied-tst.pdf":                                                         {"intact", "two intact signatures; the second's signature timestamp was copied from the first, so it does not verify over the second's value and the time falls back to the claimed one, which the errors say"},
+	"validation/pades-unsupported-signature-algorithm.pdf":                                            {"invalid-or-indeterminate", "an algorithm we do not implement: we cannot say it is intact, so INDETERMINATE, never VALID"},
+	"validation/pdf-with-empty-sig.pdf":                                                               {"invalid", "a signature dictionary whose /Contents was never filled: never valid (USF)"},
+	"validation/pdf-with-two-empty-sigs.pdf":                                                          {"invalid", "two signature dictionaries with unfilled /Contents: never valid (USF)"},
+	"validation/signature-referenced-from-multiple-fields.pdf":                                        {"intact-none", "one signature dictionary shown by two fields: reported once, the second field noted in the document errors"},
+	"validation/test-with-vri.pdf":                                                                    {"illegal", "after the signature a revision changes more than metadata and validation data (see the changes); DSS before a later VRI is permitted, the rest is not"},
+	"validation/wrong-digest-algo.pdf":                                                                {"intact", "signature and document timestamps, each intact under the algorithm it declares"},
+}
+
+// knownFailures are rows we cannot pass yet, with the reason; a row listed
+// here that passes fails the test, so the list cannot go stale.
+var knownFailures = map[string]string{}
+
+// checkExpectation returns why rep/err do not meet expect, or nil.
+func checkExpectation(expect string, rep *gateway.Report, err error) error {
+	allIntact := func() error {
+		if err != nil {
+			return fmt.Errorf("unreadable: %v", err)
+		}
+		if len(rep.Signatures) == 0 {
+			return errors.New("no signature found")
+		}
+		for _, s := range rep.Signatures {
+			if !s.Intact {
+				return fmt.Errorf("signature %s not intact: %s %s %v", s.Field, s.Indication, s.SubIndication, s.Errors)
+			}
+		}
+		return nil
+	}
+	switch expect {
+	case "intact-none":
+		if e := allIntact(); e != nil {
+			return e
+		}
+		if rep.Document.Modification != gateway.ModificationNone {
+			return fmt.Errorf("modification %s: %v", rep.Document.Modification, rep.Document.Changes)
+		}
+	case "intact":
+		if e := allIntact(); e != nil {
+			return e
+		}
+		if rep.Document.Modification == gateway.ModificationIllegal {
+			return fmt.Errorf("modification ILLEGAL: %v", rep.Document.Changes)
+		}
+	case "illegal":
+		if err != nil {
+			return fmt.Errorf("unreadable: %v", err)
+		}
+		if rep.Document.Modification != gateway.ModificationIllegal || rep.Document.Verdict != gateway.VerdictInvalid {
+			return fmt.Errorf("modification %s, verdict %s: %v", rep.Document.Modification, rep.Document.Verdict, rep.Document.Changes)
+		}
+	case "disclosed":
+		if err != nil {
+			return fmt.Errorf("unreadable: %v", err)
+		}
+		if rep.Document.Modification == gateway.ModificationNone || len(rep.Document.Changes) == 0 {
+			return fmt.Errorf("modification %s, changes %v", rep.Document.Modification, rep.Document.Changes)
+		}
+	case "invalid", "unreadable":
+		if err == nil && rep.Document.Verdict != gateway.VerdictInvalid {
+			return fmt.Errorf("verdict %s", rep.Document.Verdict)
+		}
+	case "invalid-or-indeterminate":
+		if err == nil && rep.Document.Verdict == gateway.VerdictValid {
+			return fmt.Errorf("verdict %s", rep.Document.Verdict)
+		}
+		if err == nil && slices.ContainsFunc(rep.Signatures, func(s gateway.SignatureReport) bool { return s.Indication == gateway.IndicationPassed }) {
+			return errors.New("a signature passed")
+		}
+	case "bounded":
+		if err == nil && rep.Document.Verdict == gateway.VerdictValid {
+			return errors.New("verdict VALID for a hostile file")
+		}
+	default:
+		return fmt.Errorf("unknown expectation %q", expect)
+	}
+	return nil
+}
+
+func TestCorpus(t *testing.T) {
+	rows := corpusRows(t)
+	tally := map[string][2]int{}
+	for _, row := range rows {
+		switch row.expect {
+		case "sign", "countersign", "sign-or-refuse", "sign-refused":
+			continue // the signer's rows, checked by the signer's tests
+		}
+		t.Run(row.path, func(t *testing.T) {
+			expect := row.expect
+			if expect == "open" {
+				dec, ok := openDecisions[row.path]
+				if !ok {
+					t.Fatalf("%s is labelled open but openDecisions has no decision for it", row.path)
+				}
+				expect = dec.expect
+			}
+			limit := 30 * time.Second
+			if row.expect == "bounded" {
+				limit = 5 * time.Second
+			}
+			rep, err, took := verifyCorpusFile(t, filepath.Join(corpusDir, row.path), limit)
+			if took >= limit {
+				t.Fatalf("%s: no answer within %v", row.path, limit)
+			}
+			if os.Getenv("DOCGATE_CORPUS_DUMP") != "" {
+				b, _ := json.MarshalIndent(rep, "", "  ")
+				t.Logf("err=%v\n%s", err, b)
+			}
+			problem := checkExpectation(expect, rep, err)
+			c := tally[row.expect]
+			if reason, known := knownFailures[row.path]; known {
+				if problem == nil {
+					t.Errorf("%s: listed as a known failure (%s) but now meets %q: remove it from knownFailures", row.path, reason, expect)
+				} else {
+					t.Logf("%s: known failure: %s (we said: %v)", row.path, reason, problem)
+				}
+				return
+			}
+			if problem != nil {
+				t.Errorf("%s: expected %s, but %v", row.path, expect, problem)
+				c[1]++
+			} else {
+				c[0]++
+			}
+			tally[row.expect] = c
+		})
+	}
+	for label, c := range tally {
+		t.Logf("%-12s %d passing, %d failing", label, c[0], c[1])
+	}
+}
+
+// TestCorpusAgreesWithPdfsig checks our intact against poppler's verdict on
+// the same bytes, signature by signature, matched by field name.
+func TestCorpusAgreesWithPdfsig(t *testing.T) {
+	bin, err := exec.LookPath("pdfsig")
+	if err != nil {
+		t.Skip("pdfsig not installed: skipping the cross-check with poppler")
+	}
+	rows := corpusRows(t)
+	if testing.Short() {
+		t.Skip("-short: skipping the pdfsig cross-check")
+	}
+	compared := 0
+	for _, row := range rows {
+		switch row.expect {
+		case "sign", "countersign", "sign-or-refuse", "sign-refused", "bounded", "unreadable":
+			continue
+		}
+		path := filepath.Join(corpusDir, row.path)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		out, _ := exec.CommandContext(ctx, bin, "-nocert", path).CombinedOutput()
+		cancel()
+		theirs := parsePdfsig(string(out))
+		if len(theirs) == 0 {
+			continue // pdfsig could not read it
+		}
+		rep, verr, _ := verifyCorpusFile(t, path, 30*time.Second)
+		if verr != nil {
+			continue
+		}
+		for _, s := range rep.Signatures {
+			v, ok := theirs[s.Field]
+			if !ok || v == "" {
+				continue
+			}
+			switch {
+			case v == "Signature is Valid." && !s.Intact:
+				if _, ok := pdfsigDisagreements[row.path+"#"+s.Field]; !ok {
+					t.Errorf("%s %s: pdfsig says valid, we say not intact (%s %v)", row.path, s.Field, s.SubIndication, s.Errors)
+				}
+			case v == "Digest Mismatch." && s.Intact:
+				if _, ok := pdfsigDisagreements[row.path+"#"+s.Field]; !ok {
+					t.Errorf("%s %s: pdfsig says digest mismatch, we say intact", row.path, s.Field)
+				}
+			}
+			compared++
+		}
+	}
+	t.Logf("compared %d signatures with pdfsig", compared)
+	if compared == 0 {
+		t.Error("no signature compared: the pdfsig output format may have changed")
+	}
+}
+
+// pdfsigDisagreements lists signatures on which pdfsig and we differ, with
+// why we are right. A disagreement not listed here fails the test.
+var pdfsigDisagreements = map[string]string{
+	"validation/pades-enveloping-cms.pdf#Signature1": "the CMS encapsulates the signed bytes instead of being detached; pdfsig hashes as if " +
+		"detached and reports a mismatch, we check the encapsulated content is exactly the signed ranges and verify it: intact",
+	"validation/pades-enveloping-empty-bytes-cms.pdf#signature1": "the CMS encapsulates empty content, so by RFC 5652 its message digest is over " +
+		"nothing the PDF shows; pdfsig ignores the encapsulated content and checks the digest against the ranges. The signature does not sign the " +
+		"PDF as CMS defines it (DSS rejects it too): not intact",
+}
+
+// parsePdfsig maps field names to pdfsig's "Signature Validation" text.
+func parsePdfsig(out string) map[string]string {
+	res := map[string]string{}
+	field := ""
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "- Signature Field Name: "); ok {
+			field = v
+			res[field] = ""
+		}
+		if v, ok := strings.CutPrefix(line, "- Signature Validation: "); ok && field != "" {
+			res[field] = v
+		}
+	}
+	return res
+}

@@ -1,0 +1,28 @@
+// Package pades signs PDF documents with PAdES signatures and verifies them.
+//
+// The verifier (Verifier, which implements gateway.Verifier) answers the
+// auditor's question about a signed PDF: is every signature intact, who made
+// it, can it be trusted at the time it was made, and has the document been
+// changed since in a way the signatures do not allow? It checks each signature
+// dictionary's /ByteRange against the /Contents token the PDF reader located
+// (so wrapped, overlapping or out-of-file ranges are caught), streams the signed
+// ranges through the digest, verifies the CMS (or the RFC 3161 token of a
+// document timestamp), builds the signer's chain at the signing time and checks
+// revocation with signing/cms, signing/tsp and certs. It then diffs every
+// revision after each signature against the signed one, object by object and
+// by meaning rather than by bytes, and classifies each change as permitted
+// (later signatures, document timestamps, DSS/VRI updates, metadata, form
+// filling or annotations where /DocMDP or /FieldMDP allow) or illegal (page
+// content, pages, resources, drawn annotations, replaced objects). The result
+// is a gateway.Report, the one report shape of the product.
+//
+// Input is untrusted: files are read through an io.ReaderAt and never held in
+// memory whole, every walk is bounded and honours the context, and hostile
+// input yields a report or an error, never a panic.
+//
+// It must not: fetch anything unless the caller's revocation checker is
+// allowed to, trust a certificate the caller did not make an anchor, read
+// configuration by itself, or call a document valid because its signature
+// bytes verify when the document was changed after signing in a way the
+// signatures do not permit.
+package pades
