@@ -1,0 +1,369 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"docgate/gateway"
+	"docgate/gateway/evidence"
+)
+
+// Upload is one file of a submission as it arrives.
+type Upload struct {
+	Name        string
+	ContentType string
+	Body        io.Reader
+}
+
+// Uploads yields the attachments of a submission one at a time, io.EOF after
+// the last; a multipart reader fits behind it.
+type Uploads interface {
+	Next() (*Upload, error)
+}
+
+// NoUploads is an empty Uploads.
+type NoUploads struct{}
+
+// Next implements Uploads.
+func (NoUploads) Next() (*Upload, error) { return nil, io.EOF }
+
+// Submitted is the result of a submit.
+type Submitted struct {
+	Document *gateway.Document `json:"document"`
+	Receipt  *gateway.Receipt  `json:"receipt"`
+	// Created is false when the message id was used before and the original
+	// is returned.
+	Created bool `json:"-"`
+}
+
+// spooled is an upload on local disk, hashed and bounded.
+type spooled struct {
+	part gateway.Part
+	file *os.File
+}
+
+func (s *Service) spool(u *Upload, limit int64, what string) (*spooled, error) {
+	f, err := os.CreateTemp(s.TempDir, "docgate-upload-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool %s: %w", what, err)
+	}
+	os.Remove(f.Name()) // unlinked now, gone when closed, even after a crash
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(u.Body, limit+1))
+	if err != nil {
+		f.Close()
+		var ge *gateway.Error
+		if errors.As(err, &ge) {
+			return nil, err
+		}
+		return nil, gateway.Errorf(gateway.EINVALID, "%s: the upload broke off: %v", what, err)
+	}
+	if n > limit {
+		f.Close()
+		return nil, gateway.Errorf(gateway.ETOOLARGE, "%s is larger than the limit of %d bytes", what, limit)
+	}
+	ct := u.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	return &spooled{file: f, part: gateway.Part{Name: cleanName(u.Name), ContentType: ct, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}}, nil
+}
+
+// cleanName keeps only the base name of what a client calls its file.
+func cleanName(n string) string {
+	if i := strings.LastIndexAny(n, `/\`); i >= 0 {
+		n = n[i+1:]
+	}
+	if len(n) > 255 {
+		n = n[:255]
+	}
+	return n
+}
+
+// Submit runs a submission: who may send, the envelope, the recipients, the
+// parts and their limits, and the signature policy are all checked before
+// anything is stored. Blobs are written only after every check passed, then
+// the document, its deliveries, events and receipts in one transaction; a
+// crash between the two leaves unreferenced blobs for the orphan sweeper,
+// never a document without its bytes. A message id used before by the same
+// sender returns the original (Created false).
+func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload, atts Uploads) (*Submitted, error) {
+	p, err := asAgency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if env.From == "" {
+		env.From = p.AgencyCode
+	}
+	if env.From != p.AgencyCode {
+		return nil, gateway.Errorf(gateway.EFORBIDDEN, "from is %s but the token is %s's; an agency sends only as itself", env.From, p.AgencyCode)
+	}
+	if err := env.Validate(s.CodeRule); err != nil {
+		return nil, err
+	}
+	if env.MessageID != "" {
+		if orig, err := s.original(ctx, env.From, env.MessageID); err != nil || orig != nil {
+			return orig, err
+		}
+	}
+	sender, err := s.Store.Agency(ctx, env.From)
+	if err != nil {
+		return nil, err
+	}
+	if sender.Status != gateway.AgencyActive {
+		return nil, gateway.Errorf(gateway.EFORBIDDEN, "agency %s is suspended and cannot send", env.From)
+	}
+	for _, to := range env.To {
+		a, err := s.Store.Agency(ctx, to)
+		if gateway.ErrorCode(err) == gateway.ENOTFOUND {
+			return nil, gateway.Errorf(gateway.EINVALID, "to: %s is not a registered agency", to)
+		} else if err != nil {
+			return nil, err
+		}
+		if a.Status != gateway.AgencyActive {
+			return nil, gateway.Errorf(gateway.EINVALID, "to: %s is suspended and cannot receive documents", to)
+		}
+	}
+	supersedes, err := s.checkBusiness(ctx, &env)
+	if err != nil {
+		return nil, err
+	}
+	if pdf == nil {
+		return nil, gateway.Errorf(gateway.EINVALID, "document: the PDF part is missing")
+	}
+
+	lim := s.limits()
+	doc, err := s.spool(pdf, lim.MaxDocument, "document")
+	if err != nil {
+		return nil, err
+	}
+	defer doc.file.Close()
+	if doc.part.ContentType == "application/octet-stream" {
+		doc.part.ContentType = "application/pdf"
+	}
+	if err := checkPDF(doc); err != nil {
+		return nil, err
+	}
+	report, err := s.verify(ctx, doc, env.From)
+	if err != nil {
+		return nil, err
+	}
+
+	var parts []*spooled
+	defer func() {
+		for _, sp := range parts {
+			sp.file.Close()
+		}
+	}()
+	for {
+		u, err := atts.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		if len(parts) == lim.MaxAttachments {
+			return nil, gateway.Errorf(gateway.ETOOLARGE, "attachment: at most %d attachments per document", lim.MaxAttachments)
+		}
+		sp, err := s.spool(u, lim.MaxAttachment, fmt.Sprintf("attachment %d (%s)", len(parts), cleanName(u.Name)))
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, sp)
+	}
+
+	for _, sp := range append([]*spooled{doc}, parts...) {
+		if err := s.putBlob(ctx, sp); err != nil {
+			return nil, err
+		}
+	}
+
+	at := s.now()
+	d := &gateway.Document{ID: newID("doc_"), Envelope: env, PDF: doc.part, Attachments: []gateway.Part{},
+		Verification: report, State: gateway.DocumentActive, SubmittedAt: at}
+	for _, sp := range parts {
+		d.Attachments = append(d.Attachments, sp.part)
+	}
+	sub := &gateway.Submission{Document: d, Supersedes: supersedes}
+	prev := ""
+	r, err := s.record(ctx, d, &stepInfo{event: gateway.EventSubmissionAcceptance, actor: env.From, at: at, previous: prev})
+	if err != nil {
+		return nil, err
+	}
+	sub.Receipts, sub.Events = append(sub.Receipts, r.receipt), append(sub.Events, r.event)
+	prev = r.receipt.ID
+	for _, to := range env.To {
+		sub.Deliveries = append(sub.Deliveries, &gateway.Delivery{DocumentID: d.ID, Recipient: to, State: gateway.DeliveryPending, UpdatedAt: at})
+		r, err := s.record(ctx, d, &stepInfo{event: gateway.EventContentConsignment, actor: "gateway", recipient: to, at: at, previous: prev})
+		if err != nil {
+			return nil, err
+		}
+		sub.Receipts, sub.Events = append(sub.Receipts, r.receipt), append(sub.Events, r.event)
+		prev = r.receipt.ID
+	}
+	if err := s.Store.CreateDocument(ctx, sub); err != nil {
+		if gateway.ErrorCode(err) == gateway.ECONFLICT && env.MessageID != "" {
+			// Another request with the same message id won the race.
+			if orig, oerr := s.original(ctx, env.From, env.MessageID); oerr == nil && orig != nil {
+				return orig, nil
+			}
+		}
+		return nil, err
+	}
+	s.logger().InfoContext(ctx, "document submitted", "document", d.ID, "from", env.From, "to", strings.Join(env.To, ","),
+		"size", d.PDF.Size, "attachments", len(d.Attachments))
+	return &Submitted{Document: d, Receipt: sub.Receipts[0], Created: true}, nil
+}
+
+// original returns the document a sender submitted under messageID with its
+// submission receipt, or nil when there is none.
+func (s *Service) original(ctx context.Context, from, messageID string) (*Submitted, error) {
+	d, err := s.Store.DocumentByMessageID(ctx, from, messageID)
+	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	rs, err := s.Store.Receipts(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if r.Event == gateway.EventSubmissionAcceptance {
+			return &Submitted{Document: d, Receipt: r}, nil
+		}
+	}
+	return nil, fmt.Errorf("document %s has no submission receipt", d.ID)
+}
+
+// checkBusiness resolves what a replacement or update refers to: an active
+// document of the same sender. A recall is its own request.
+func (s *Service) checkBusiness(ctx context.Context, env *gateway.Envelope) (string, error) {
+	switch env.Business {
+	case "", gateway.BusinessNew:
+		if env.Replaces != "" {
+			return "", gateway.Errorf(gateway.EINVALID, "replaces: set business to replace or update when a document replaces another")
+		}
+		return "", nil
+	case gateway.BusinessRecall:
+		return "", gateway.Errorf(gateway.EINVALID, "business: to recall a document, POST /v1/documents/%s/recall (docgate recall)", env.Replaces)
+	}
+	orig, err := s.Store.Document(ctx, env.Replaces)
+	if gateway.ErrorCode(err) == gateway.ENOTFOUND || (err == nil && orig.Envelope.From != env.From) {
+		return "", gateway.Errorf(gateway.EINVALID, "replaces: %s is not a document of %s", env.Replaces, env.From)
+	} else if err != nil {
+		return "", err
+	}
+	if orig.State != gateway.DocumentActive {
+		return "", gateway.Errorf(gateway.ECONFLICT, "replaces: document %s is %s already", orig.ID, orig.State)
+	}
+	return orig.ID, nil
+}
+
+// checkPDF refuses what is plainly not a PDF before the verifier sees it.
+func checkPDF(sp *spooled) error {
+	if sp.part.Size == 0 {
+		return gateway.Errorf(gateway.EINVALID, "document: the PDF part is empty")
+	}
+	head := make([]byte, 1024)
+	n, _ := sp.file.ReadAt(head, 0)
+	if !bytes.Contains(head[:n], []byte("%PDF-")) {
+		return gateway.Errorf(gateway.EINVALID, "document: the part is not a PDF (no %%PDF- header)")
+	}
+	return nil
+}
+
+// verify runs the verifier over the spooled PDF and applies the policy.
+func (s *Service) verify(ctx context.Context, sp *spooled, from string) (*gateway.Report, error) {
+	if s.Verifier == nil {
+		return nil, s.Policy.apply(nil, from, nil)
+	}
+	rep, err := s.Verifier.VerifyPDF(ctx, sp.file, sp.part.Size, gateway.VerifyOptions{At: s.now()})
+	if err != nil {
+		if gateway.ErrorCode(err) == gateway.EINVALID {
+			return nil, gateway.Errorf(gateway.EINVALID, "document: %s", gateway.ErrorMessage(err))
+		}
+		return nil, fmt.Errorf("verify document: %w", err)
+	}
+	rep.Document.SHA256, rep.Document.Size = sp.part.SHA256, sp.part.Size
+	certs, err := s.Store.AgencyCertificates(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	registered := map[string]bool{}
+	for _, c := range certs {
+		registered[strings.ToLower(c.SHA256)] = true
+	}
+	if err := s.Policy.apply(rep, from, registered); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func (s *Service) putBlob(ctx context.Context, sp *spooled) error {
+	if _, err := sp.file.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("rewind upload: %w", err)
+	}
+	_, err := s.Blobs.Put(ctx, sp.file, gateway.PutOptions{SHA256: sp.part.SHA256, ContentType: sp.part.ContentType})
+	if err != nil {
+		return fmt.Errorf("store %s: %w", sp.part.Name, err)
+	}
+	return nil
+}
+
+// stepInfo is what differs between the receipts of a document's steps.
+type stepInfo struct {
+	event     string
+	actor     string
+	recipient string
+	status    gateway.ProcessingStatus
+	note      string
+	reasons   []string
+	at        time.Time
+	previous  string
+}
+
+type sealed struct {
+	receipt *gateway.Receipt
+	event   *gateway.Event
+}
+
+// record seals the evidence of one step and the event that names it.
+func (s *Service) record(ctx context.Context, d *gateway.Document, st *stepInfo) (*sealed, error) {
+	rec := &evidence.Record{
+		EvidenceID: evidence.NewID(), Event: st.event, EventTime: st.at, SubmissionTime: d.SubmittedAt,
+		DocumentID: d.ID, MessageID: d.Envelope.MessageID, Sender: d.Envelope.From, Recipients: d.Envelope.To,
+		Number: d.Envelope.Number, Subject: d.Envelope.Subject, Document: digest(d.PDF),
+		Status: string(st.status), Reasons: st.reasons, Previous: st.previous,
+	}
+	if st.recipient != "" {
+		rec.Recipients = []string{st.recipient}
+	}
+	for _, a := range d.Attachments {
+		rec.Attachments = append(rec.Attachments, digest(a))
+	}
+	der, pending, err := s.Sealer.Seal(ctx, rec)
+	if err != nil {
+		return nil, fmt.Errorf("seal %s evidence of %s: %w", st.event, d.ID, err)
+	}
+	if pending {
+		s.logger().WarnContext(ctx, "receipt stored without its timestamp; it will be stamped when the TSA is back",
+			"document", d.ID, "receipt", rec.EvidenceID)
+	}
+	r := &gateway.Receipt{ID: rec.EvidenceID, DocumentID: d.ID, Event: st.event, CMS: der, At: st.at, Pending: pending}
+	e := &gateway.Event{DocumentID: d.ID, Type: st.event, Actor: st.actor, Recipient: st.recipient, Status: st.status,
+		Note: st.note, At: st.at, ReceiptID: r.ID}
+	return &sealed{receipt: r, event: e}, nil
+}
+
+func digest(p gateway.Part) evidence.PartDigest {
+	return evidence.PartDigest{Name: p.Name, ContentType: p.ContentType, DigestMethod: "SHA-256", Digest: p.SHA256}
+}
