@@ -53,7 +53,8 @@ func (u *Update) Alloc() Ref {
 	return r
 }
 
-// Add stores o as a new object and returns its reference.
+// Add stores o as a new object and returns its reference. Streams in o must be built with
+// NewStream or read from this same File: a stream read from the file is copied from it, raw.
 func (u *Update) Add(o Object) Ref {
 	r := u.Alloc()
 	u.objs[r.Num] = o
