@@ -93,6 +93,12 @@ func (f *File) decode(s *Stream) ([]byte, []Name, error) {
 			r = &ascii85Reader{r: bufio.NewReader(r)}
 		case "RunLengthDecode", "RL":
 			r = &runLengthReader{r: bufio.NewReader(r)}
+		case "Crypt":
+			// The Identity crypt filter leaves data as it is; any other needs decryption.
+			if n, ok := p.Name("Name"); ok && n != "Identity" {
+				data, err := readLimited(r, f.opts.MaxDecodedSize)
+				return data, filters[i:], err
+			}
 		default:
 			data, err := readLimited(r, f.opts.MaxDecodedSize)
 			return data, filters[i:], err

@@ -334,7 +334,7 @@ func TestUnsupportedFilterReturnedRaw(t *testing.T) {
 	g := newGen("1.4")
 	g.obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
 	g.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
-	g.stream(3, "/Filter [/FlateDecode /DCTDecode]", deflate([]byte("jpeg")))
+	g.stream(3, "/Filter [/Crypt /FlateDecode /DCTDecode] /DecodeParms [<< /Name /Identity >> null null]", deflate([]byte("jpeg")))
 	g.table("/Root 1 0 R")
 	f := mustOpen(t, g.bytes())
 	o, _ := f.Object(Ref{3, 0})
