@@ -362,10 +362,21 @@ func (f *File) loadChain() error {
 	// A section whose /Prev points forward (a linearized file's first-page section, or a forged
 	// chain) is not a later revision in the file: fold it into the revision it points to, newer
 	// entries winning, so that revisions stay in file order.
+	offs := make([]int64, len(chain))
+	for i, s := range chain {
+		offs[i] = s.off
+	}
+	slices.Sort(offs)
 	var revs []*Revision
 	var lastOff int64 = -1
 	for _, s := range chain {
-		end, eof := f.revisionEnd(s.tail)
+		// A revision's %%EOF lies before the next section in the file: a writer that omitted
+		// it must not lend this revision the next one's end.
+		limit := f.size
+		if i, _ := slices.BinarySearch(offs, s.off+1); i < len(offs) {
+			limit = offs[i]
+		}
+		end, eof := f.revisionEnd(s.tail, limit)
 		if len(revs) > 0 && s.off < lastOff {
 			r := revs[len(revs)-1]
 			for n, e := range s.entries {
@@ -476,10 +487,14 @@ func (f *File) find(l *lexer, from int64, pat string) int64 {
 
 // revisionEnd returns the offset after the first %%EOF at or after from and its end-of-line, and
 // the offset just after the marker.
-func (f *File) revisionEnd(from int64) (int64, int64) {
+func (f *File) revisionEnd(from, limit int64) (int64, int64) {
 	l := f.lexer()
 	i := f.find(l, from, "%%EOF")
-	if i < 0 {
+	if i < 0 || i >= limit {
+		if limit < f.size {
+			f.warn("no %%%%EOF after the cross-reference section ending at %d", from)
+			return from, from
+		}
 		return f.size, f.size
 	}
 	p := i + 5
@@ -924,7 +939,7 @@ func (f *File) rebuild() error {
 	r.Trailer.Set("Size", Integer(int64(maxNum)+1))
 	r.End, r.EOF = f.size, f.size
 	if i := f.lexer().index(max(0, f.size-1024), f.size, []byte("%%EOF")); i >= 0 {
-		r.End, r.EOF = f.revisionEnd(i)
+		r.End, r.EOF = f.revisionEnd(i, f.size)
 	}
 	return nil
 }

@@ -463,3 +463,24 @@ func TestFieldsHierarchyAndDocMDP(t *testing.T) {
 		t.Errorf("version %q, want the catalog's 2.0", v)
 	}
 }
+
+// TestMissingEOFMarker: a revision written without %%EOF must not take the next one's end.
+func TestMissingEOFMarker(t *testing.T) {
+	g := newGen("1.7")
+	basicObjects(g)
+	g.table("/Root 1 0 R")
+	first := g.buf.Len()
+	g.obj(7, "<< /Producer (second) >>")
+	g.table("/Root 1 0 R")
+	b := g.bytes()
+	i := bytes.Index(b, []byte("%%EOF"))
+	copy(b[i:], "     ")
+	f := mustOpen(t, b)
+	revs := f.Revisions()
+	if len(revs) != 2 || revs[0].End > int64(first) || revs[1].End != int64(len(b)) {
+		t.Fatalf("revision ends %v, first revision's bytes end at %d", revEnds(f), first)
+	}
+	if len(f.Warnings()) == 0 {
+		t.Error("a missing end-of-file marker was not reported")
+	}
+}
