@@ -232,6 +232,11 @@ func signCheckOptions(o *SignOptions) error {
 	if o.Signer == nil || len(o.Chain) == 0 || o.Chain[0] == nil {
 		return errors.New("sign: a signer and its certificate are required")
 	}
+	// A key that is not the certificate's makes a signature no one can verify; a PKCS#11 label
+	// pointing at the wrong key is an easy mistake, caught here rather than by the recipient.
+	if pk, ok := o.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }); ok && !pk.Equal(o.Chain[0].PublicKey) {
+		return errors.New("sign: the private key does not belong to the signer's certificate")
+	}
 	if o.Hash == 0 {
 		o.Hash = crypto.SHA256
 	}

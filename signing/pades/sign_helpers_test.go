@@ -22,7 +22,8 @@ import (
 type signPKI struct {
 	ca     *devca.CA
 	dir    string
-	leaf   *devca.Issued
+	leaf   *devca.Issued // the competent person
+	org    *devca.Issued // the organisation's seal certificate
 	nssDir string // "sql:DIR" with the root trusted, or "" when certutil is absent
 }
 
@@ -59,7 +60,18 @@ func mustPKI(tb testing.TB, keyType string) *signPKI {
 		tb.Fatalf("issue: %v", err)
 	}
 	p.leaf = is
+	if p.org, err = ca.Issue(devca.IssueRequest{Kind: devca.KindAgency, AgencyCode: "000.00.00.H41", OrgName: "UBND tỉnh Nghệ An", KeyType: keyType}); err != nil {
+		tb.Fatalf("issue: %v", err)
+	}
 	return p
+}
+
+// orgOpts signs as the organisation. pdfsig 22.12 reports "Unknown issue with Certificate" for
+// the second of two signatures made with the same certificate (NSS meets the same temporary
+// certificate twice), so tests that sign twice sign as the person, then as the organisation —
+// the order DOMAIN.md describes anyway.
+func (p *signPKI) orgOpts() SignOptions {
+	return SignOptions{Signer: p.org.Key, Chain: []*x509.Certificate{p.org.Cert, p.ca.Root()}}
 }
 
 func (p *signPKI) opts() SignOptions {
@@ -219,6 +231,40 @@ func signFile(tb testing.TB, in string, o SignOptions) (string, *SignResult, err
 		tb.Fatal(err)
 	}
 	return path, res, nil
+}
+
+// buildPDF writes a classic-xref PDF of the given object bodies (object 1 is the catalog).
+func buildPDF(objs ...string) []byte {
+	var b bytes.Buffer
+	var offs []int
+	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	for i, body := range objs {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, body)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f\r\n", len(offs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n\r\n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	return b.Bytes()
+}
+
+// formPDF has a page and four fields: an empty signature field "Empty" whose /Lock, once it is
+// signed, locks "Later"; a read-only signature field "RO"; a text field "Text1"; and the empty
+// signature field "Later".
+func formPDF() []byte {
+	return buildPDF(
+		"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R 5 0 R 6 0 R 7 0 R] >> >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [4 0 R 5 0 R 7 0 R] >>",
+		"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Empty) /Rect [50 50 250 120] /P 3 0 R /F 4 "+
+			"/Lock << /Type /SigFieldLock /Action /Include /Fields [(Later)] >> >>",
+		"<< /Type /Annot /Subtype /Widget /FT /Sig /T (RO) /Ff 1 /Rect [300 50 500 120] /P 3 0 R /F 4 >>",
+		"<< /FT /Tx /T (Text1) /V (hello) >>",
+		"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Later) /Rect [300 150 500 220] /P 3 0 R /F 4 >>",
+	)
 }
 
 // minimalPDF returns a one-page classic-xref PDF whose content stream is padded with comment
