@@ -24,7 +24,7 @@ type signPKI struct {
 	dir    string
 	leaf   *devca.Issued // the competent person
 	org    *devca.Issued // the organisation's seal certificate
-	nssDir string // "sql:DIR" with the root trusted, or "" when certutil is absent
+	nssDir string        // "sql:DIR" with the root trusted, or "" when certutil is absent
 }
 
 func mustPKI(tb testing.TB, keyType string) *signPKI {
