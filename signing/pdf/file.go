@@ -140,7 +140,7 @@ type File struct {
 	lexers   sync.Pool
 	mu       sync.Mutex
 	found    map[string]span
-	objCache map[loc]Object
+	objCache map[loc]cached
 	stmCache map[loc]*objStm
 	stmBytes int64
 }
@@ -162,7 +162,7 @@ const (
 // *SyntaxError or wrap ErrLimit.
 func Open(r io.ReaderAt, size int64, opts *Options) (*File, error) {
 	o := opts.withDefaults()
-	f := &File{r: r, size: size, opts: o, objCache: map[loc]Object{}, stmCache: map[loc]*objStm{}}
+	f := &File{r: r, size: size, opts: o, objCache: map[loc]cached{}, stmCache: map[loc]*objStm{}}
 	if err := f.readHeader(); err != nil {
 		return nil, err
 	}
@@ -861,7 +861,7 @@ func (f *File) rebuild() error {
 		return err
 	}
 	f.repaired = true
-	f.objCache = map[loc]Object{}
+	f.objCache = map[loc]cached{}
 	f.stmCache = map[loc]*objStm{}
 	r := &Revision{Index: 0, Kind: XRefRebuilt, Trailer: &Dict{}, entries: map[uint32]entry{}}
 	f.revs = []*Revision{r}

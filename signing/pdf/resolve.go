@@ -162,15 +162,19 @@ func (v *View) object(ref Ref, stmDepth int) (Object, error) {
 		key = loc{kind: 2, off: se.off, idx: e.idx, num: ref.Num}
 	}
 	f.mu.Lock()
-	o, hit := f.objCache[key]
+	c, hit := f.objCache[key]
 	f.mu.Unlock()
 	if hit {
-		return o, nil
+		return c.obj, nil
 	}
-	var err error
+	var (
+		o   Object
+		end int64
+		err error
+	)
 	switch e.kind {
 	case 1:
-		o, _, _, err = f.parseIndirect(e.off, &ref, v.lengthResolver(stmDepth))
+		o, _, end, err = f.parseIndirect(e.off, &ref, v.lengthResolver(stmDepth))
 	case 2:
 		o, err = v.compressed(ref.Num, e, stmDepth)
 	}
@@ -181,9 +185,28 @@ func (v *View) object(ref Ref, stmDepth int) (Object, error) {
 	if len(f.objCache) >= maxCachedObjects {
 		clear(f.objCache)
 	}
-	f.objCache[key] = o
+	f.objCache[key] = cached{o, end}
 	f.mu.Unlock()
 	return o, nil
+}
+
+// cached is a parsed object and, for one stored in the file, the offset just after it.
+type cached struct {
+	obj Object
+	end int64
+}
+
+// span returns where the object stored at off as ref ends, parsing it only when the cache does
+// not know.
+func (v *View) span(off int64, ref Ref) (int64, error) {
+	v.f.mu.Lock()
+	c, hit := v.f.objCache[loc{kind: 1, off: off, num: ref.Num, gen: ref.Gen}]
+	v.f.mu.Unlock()
+	if hit {
+		return c.end, nil
+	}
+	_, _, end, err := v.f.parseIndirect(off, &ref, v.lengthResolver(0))
+	return end, err
 }
 
 func (v *View) lengthResolver(stmDepth int) lengthFunc {
@@ -350,17 +373,17 @@ func (v *View) Locate(ref Ref) (Location, error) {
 		if !ok || se.kind != 1 {
 			return Location{}, syntaxErr(-1, "object stream %d of object %v not found", e.off, ref)
 		}
-		_, s, end, err := v.f.parseIndirect(se.off, &Ref{uint32(e.off), se.gen}, v.lengthResolver(0))
+		end, err := v.span(se.off, Ref{uint32(e.off), se.gen})
 		if err != nil {
 			return Location{}, err
 		}
-		return Location{Revision: rev, Start: s, End: end, InStream: uint32(e.off), Index: int(e.idx)}, nil
+		return Location{Revision: rev, Start: se.off, End: end, InStream: uint32(e.off), Index: int(e.idx)}, nil
 	}
-	_, s, end, err := v.f.parseIndirect(e.off, &ref, v.lengthResolver(0))
+	end, err := v.span(e.off, ref)
 	if err != nil {
 		return Location{}, err
 	}
-	return Location{Revision: rev, Start: s, End: end}, nil
+	return Location{Revision: rev, Start: e.off, End: end}, nil
 }
 
 // SameStorage reports whether ref is stored in the same place (same offset, or same index of an
