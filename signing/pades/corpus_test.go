@@ -92,7 +92,7 @@ var openDecisions = map[string]struct{ expect, why string }{
 	"validation/dss-1420/PAdES-BpB-att-SHA256-SHA3_256withRSA.pdf":                                    {"invalid", "as the SHA3-224 file: the signature does not verify as declared"},
 	"validation/dss-1696/Test.signed_Certipost-2048-SHA512.extended.extended-LTA-2019-07-02(DSS).pdf": {"intact", "signature, DSS and three document timestamps: permitted LTA updates, each timestamp intact"},
 	"validation/dss-1696/Test.signed_Certipost-2048-SHA512.extended.extended-LTA-dss-5.4.pdf":         {"intact", "same history as the (DSS) variant"},
-	"validation/dss-2236/annotation-and-visible-change.pdf":                                           {"illegal", "after the signatures a revision changes a signed signature field and the page: not a change any signature permits"},
+	"validation/dss-2236/annotation-and-visible-change.pdf":                                           {"illegal", "Link annotations are added after an approval signature (P=2 by default), and a certification (/Perms) is added after approval signatures, which ISO 32000 does not allow: both are reported"},
 	"validation/dss-818/Signature-P-DE_CRY-2 (HASH_FAILURE).pdf":                                      {"intact-none", "DSS names it HASH_FAILURE for its policy's reasons, but the digest over the /ByteRange matches and pdfsig agrees the signature is valid; integrity is what we report"},
 	"validation/dss-818/Signature-P-IT_ADO-1 (HASH_FAILURE) (ECDSA).pdf":                              {"intact-none", "as DE_CRY-2: the bytes verify (pdfsig agrees); the failure DSS reports is not one of integrity"},
 	"validation/dss-818/Signature-P-SK-1 (HASH_FAILURE).pdf":                                          {"intact", "five signatures and a document timestamp, each intact (pdfsig agrees); changes between them are signatures and LTA data"},
@@ -105,7 +105,7 @@ var openDecisions = map[string]struct{ expect, why string }{
 	"validation/pades-multiple-pages-annots-overlap.pdf":                                              {"intact", "signatures, DSS and a document timestamp; the overlapping widgets are signature widgets, which signing permits"},
 	"validation/pades-same-border-annotations.pdf":                                                    {"intact", "a signature followed by a DSS: permitted"},
 	"validation/pades-signed-annot-added.pdf":                                                         {"illegal", "a FreeText annotation and an embedded-file name tree added after an approval signature: the document is not certified for annotations (P=2 by default), and annotations can hide or overlay signed content"},
-	"validation/pades-signed-filled-form.pdf":                                                         {"illegal", "filling fields is permitted, but one field's dictionary changed beyond its value and appearance"},
+	"validation/pades-signed-filled-form.pdf":                                                         {"disclosed", "fields filled (text values and a choice field's selection) after an approval signature: permitted at P=2, and the report lists each field"},
 	"validation/pades-t-duplicated-doctst.pdf":                                                        {"invalid", "the last document timestamp is a duplicate of an earlier token: its imprint does not match the bytes it claims to cover"},
 	"validation/pades-tst-with-null-type.pdf":                                                         {"intact", "a document timestamp whose /Type is null is still a document timestamp by its /SubFilter; DSS before it is permitted"},
 	"validation/pades-two-sig-copied-tst.pdf":                                                         {"intact", "two intact signatures; the second's signature timestamp was copied from the first, so it does not verify over the second's value and the time falls back to the claimed one, which the errors say"},
@@ -113,7 +113,7 @@ var openDecisions = map[string]struct{ expect, why string }{
 	"validation/pdf-with-empty-sig.pdf":                                                               {"invalid", "a signature dictionary whose /Contents was never filled: never valid (USF)"},
 	"validation/pdf-with-two-empty-sigs.pdf":                                                          {"invalid", "two signature dictionaries with unfilled /Contents: never valid (USF)"},
 	"validation/signature-referenced-from-multiple-fields.pdf":                                        {"intact-none", "one signature dictionary shown by two fields: reported once, the second field noted in the document errors"},
-	"validation/test-with-vri.pdf":                                                                    {"illegal", "after the signature a revision changes more than metadata and validation data (see the changes); DSS before a later VRI is permitted, the rest is not"},
+	"validation/test-with-vri.pdf":                                                                    {"illegal", "the signature's /FieldMDP lock names TestField2, and a later revision fills it: the DSS that follows is permitted, filling a locked field is not"},
 	"validation/wrong-digest-algo.pdf":                                                                {"intact", "signature and document timestamps, each intact under the algorithm it declares"},
 }
 

@@ -545,7 +545,7 @@ func (d *revDiff) catalog() error {
 			// Judged with the fields.
 		case "Metadata":
 			d.add(lvlLTA, "XMP metadata replaced")
-		case "Version", "Extensions":
+		case "Version", "Extensions", "PieceInfo", "LastModified", "ITXT":
 			d.add(lvlLTA, "catalog /%s updated", k)
 		case "StructTreeRoot", "MarkInfo", "Lang":
 			d.add(lvlForm, "catalog /%s updated", k)
@@ -606,7 +606,7 @@ var producerKeys = []pdf.Name{"ITXT", "PieceInfo", "LastModified"}
 
 // fieldKeysFilled are the entries form filling may change in a field or its
 // widget: the value, the appearance and its state.
-var fieldKeysFilled = []pdf.Name{"V", "AS", "AP", "MK", "DV", "RV", "Ff", "F", "P", "DA", "Q"}
+var fieldKeysFilled = []pdf.Name{"V", "AS", "AP", "MK", "DV", "RV", "Ff", "F", "P", "DA", "Q", "I"}
 
 // fields judges the AcroForm, signature fields and form filling.
 func (d *revDiff) fields() error {
@@ -809,8 +809,8 @@ func (d *revDiff) sigField(f pdf.Field, of pdf.Field, existed bool, apSeen map[p
 		}
 		if d.changed[f.Ref] {
 			od := of.Dict
-			if !d.sameDict(od, f.Dict, []pdf.Name{"AP", "MK", "F", "P"}, 0) {
-				d.add(lvlOther, "signature field %s changed", f.Name)
+			if keys := d.diffKeys(od, f.Dict, []pdf.Name{"AP", "MK", "F", "P", "Ff"}); keys != "" {
+				d.add(lvlOther, "signature field %s changed (%s)", f.Name, keys)
 			} else {
 				d.add(lvlForm, "signature field %s: appearance updated", f.Name)
 			}
