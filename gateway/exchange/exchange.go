@@ -135,3 +135,7 @@ func (s *Service) load(ctx context.Context, id string) (*view, error) {
 	}
 	return v, nil
 }
+
+// Bounds returns the limits in force, defaults filled in, so that the HTTP
+// layer can bound a whole request body.
+func (s *Service) Bounds() Limits { return s.limits() }

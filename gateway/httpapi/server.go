@@ -14,6 +14,7 @@ import (
 
 	"docgate/gateway"
 	"docgate/gateway/auditlog"
+	"docgate/gateway/exchange"
 	"docgate/gateway/registry"
 )
 
@@ -51,6 +52,9 @@ type Server struct {
 	// LogKey is the log's public verifier key in signed-note form, served
 	// at GET /v1/log/key.
 	LogKey string
+	// Exchange runs the document use cases (/v1/documents, /v1/inbox); nil
+	// answers 501 there.
+	Exchange *exchange.Service
 
 	metrics *metrics
 }
@@ -89,6 +93,7 @@ func (s *Server) router() chi.Router {
 		s.routeAgencies(r)
 		s.routeTokens(r)
 		s.routeLog(r)
+		s.routeDocuments(r)
 	})
 	return r
 }

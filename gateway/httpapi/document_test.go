@@ -1,0 +1,335 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"docgate/certs/devca"
+	"docgate/gateway"
+	"docgate/gateway/edxml"
+	"docgate/gateway/evidence"
+	"docgate/gateway/exchange"
+	"docgate/gateway/httpapi"
+	"docgate/signing/tsp"
+	"docgate/storage/fsblob"
+)
+
+const (
+	docSender = "000.00.00.H41"
+	docRecip  = "000.00.01.H41"
+	docOther  = "000.00.02.H41"
+)
+
+// reportVerifier is a gateway.Verifier that signs off every PDF as signed by
+// one agency, or refuses as its fields say.
+type reportVerifier struct {
+	agency string
+	broken bool
+}
+
+func (v *reportVerifier) VerifyPDF(ctx context.Context, r io.ReaderAt, size int64, _ gateway.VerifyOptions) (*gateway.Report, error) {
+	sg := gateway.SignatureReport{Field: "Signature1", Kind: "signature", Intact: !v.broken, Indication: gateway.IndicationPassed, AgencyCode: v.agency}
+	if v.broken {
+		sg.Indication, sg.SubIndication = gateway.IndicationFailed, "HASH_FAILURE"
+	}
+	return &gateway.Report{Document: gateway.DocumentReport{Verdict: gateway.VerdictValid, Modification: gateway.ModificationNone},
+		Signatures: []gateway.SignatureReport{sg}}, nil
+}
+
+type docEnv struct {
+	*env
+	ver                  *reportVerifier
+	roots                *x509.CertPool
+	sender, recip, other string
+	auditor              string
+	blobs                gateway.BlobStore
+}
+
+func mustDocEnv(t *testing.T) *docEnv {
+	t.Helper()
+	ca, err := devca.Init(t.TempDir(), devca.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsaCert, tsaKey, _ := ca.TSA()
+	sealCert, sealKey, err := ca.Seal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := fsblob.New(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver := &reportVerifier{agency: docSender}
+	e := mustEnv(t, func(s *httpapi.Server) {
+		s.Exchange = &exchange.Service{Store: s.Store, Blobs: blobs, Verifier: ver, Policy: exchange.DefaultPolicy, TempDir: t.TempDir(),
+			Limits: exchange.Limits{MaxDocument: 64 << 10, MaxAttachment: 64 << 10, MaxAttachments: 4},
+			Sealer: &evidence.Sealer{Signer: sealKey, Certificate: sealCert, Chain: []*x509.Certificate{ca.Root()},
+				TSA: &tsp.Authority{Signer: tsaKey, Certificate: tsaCert, Policy: []int{1, 3, 6, 1, 4, 1, 99999, 1}}}}
+	})
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Root())
+	d := &docEnv{env: e, ver: ver, roots: roots, blobs: blobs}
+	d.sender = e.mustCreate(t, docSender, "Sender", "")
+	d.recip = e.mustCreate(t, docRecip, "Recipient", "")
+	d.other = e.mustCreate(t, docOther, "Other", "")
+	r := e.json(t, "POST", "/v1/tokens", e.admin, `{"role":"auditor","name":"audit"}`)
+	d.auditor = mustDecode[struct {
+		Secret string `json:"token"`
+	}](t, r, 201).Secret
+	return d
+}
+
+type mpPart struct {
+	name, filename, contentType string
+	body                        []byte
+}
+
+func multipartBody(t *testing.T, parts ...mpPart) ([]byte, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		cd := fmt.Sprintf(`form-data; name=%q`, p.name)
+		if p.filename != "" {
+			cd += fmt.Sprintf(`; filename=%q`, p.filename)
+		}
+		h.Set("Content-Disposition", cd)
+		if p.contentType != "" {
+			h.Set("Content-Type", p.contentType)
+		}
+		w, err := mw.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(p.body)
+	}
+	mw.Close()
+	return buf.Bytes(), mw.FormDataContentType()
+}
+
+func envelopePart(t *testing.T, env map[string]any) mpPart {
+	b, _ := json.Marshal(env)
+	return mpPart{name: "envelope", contentType: "application/json", body: b}
+}
+
+func testPDF(tag string) []byte { return []byte("%PDF-1.7\n% " + tag + "\n%%EOF\n") }
+
+func (d *docEnv) submit(t *testing.T, token string, parts ...mpPart) response {
+	t.Helper()
+	body, ct := multipartBody(t, parts...)
+	return d.do(t, "POST", "/v1/documents", token, ct, body)
+}
+
+type submitted struct {
+	ID           string            `json:"id"`
+	SHA256       string            `json:"sha256"`
+	Receipt      []byte            `json:"receipt"`
+	ReceiptID    string            `json:"receiptId"`
+	Verification *gateway.Report   `json:"verification"`
+	Document     *gateway.Document `json:"document"`
+}
+
+func hexSum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestDocumentLifecycleHTTP(t *testing.T) {
+	d := mustDocEnv(t)
+	pdf, annex := testPDF("one"), []byte("annex")
+	env := map[string]any{"messageId": "m-1", "from": docSender, "to": []string{docRecip}, "subject": "Giấy mời", "number": "5"}
+	r := d.submit(t, d.sender, envelopePart(t, env), mpPart{name: "document", filename: "doc.pdf", contentType: "application/pdf", body: pdf},
+		mpPart{name: "attachment", filename: "annex.txt", contentType: "text/plain", body: annex})
+	out := mustDecode[submitted](t, r, http.StatusCreated)
+	if out.SHA256 != hexSum(pdf) || out.Verification == nil || len(out.Document.Attachments) != 1 {
+		t.Fatalf("submit answer: %+v", out)
+	}
+	v, err := evidence.Verify(out.Receipt, d.roots)
+	if err != nil || v.Record.Event != gateway.EventSubmissionAcceptance || v.Record.Document.Digest != hexSum(pdf) || v.Record.EvidenceID != out.ReceiptID {
+		t.Fatalf("receipt: %v %+v", err, v)
+	}
+	// Same message id: the original, 200.
+	r = d.submit(t, d.sender, envelopePart(t, env), mpPart{name: "document", body: testPDF("one")})
+	again := mustDecode[submitted](t, r, http.StatusOK)
+	if again.ID != out.ID || again.ReceiptID != out.ReceiptID {
+		t.Fatalf("resubmission: %s/%s", again.ID, out.ID)
+	}
+
+	inbox := mustDecode[struct {
+		Items []gateway.InboxItem `json:"items"`
+	}](t, d.json(t, "GET", "/v1/inbox", d.recip, ""), 200)
+	if len(inbox.Items) != 1 || inbox.Items[0].Document.ID != out.ID {
+		t.Fatalf("inbox: %+v", inbox)
+	}
+	mustDecode[json.RawMessage](t, d.json(t, "GET", "/v1/documents/"+out.ID, d.auditor, ""), 200)
+	mustProblem(t, d.json(t, "GET", "/v1/documents/"+out.ID, d.other, ""), 404, "no document")
+	mustProblem(t, d.json(t, "GET", "/v1/documents/"+out.ID+"/content", d.other, ""), 404, "no document")
+
+	r = d.json(t, "GET", "/v1/documents/"+out.ID+"/content", d.recip, "")
+	if r.status != 200 || !bytes.Equal(r.body, pdf) || r.header.Get("X-Content-SHA256") != hexSum(pdf) || r.header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("content: %d %q %v", r.status, r.body, r.header)
+	}
+	r = d.json(t, "GET", "/v1/documents/"+out.ID+"/attachments/0", d.recip, "")
+	if r.status != 200 || !bytes.Equal(r.body, annex) {
+		t.Fatalf("attachment: %d %q", r.status, r.body)
+	}
+	mustProblem(t, d.json(t, "GET", "/v1/documents/"+out.ID+"/attachments/1", d.recip, ""), 404, "no 1")
+	mustProblem(t, d.json(t, "GET", "/v1/documents/"+out.ID+"/attachments/x", d.recip, ""), 400, "numbered from 0")
+
+	mustDecode[json.RawMessage](t, d.json(t, "POST", "/v1/documents/"+out.ID+"/ack", d.recip, ""), 200)
+	mustProblem(t, d.json(t, "POST", "/v1/documents/"+out.ID+"/status", d.recip, `{"status":"rejected"}`), 400, "reason")
+	mustProblem(t, d.json(t, "POST", "/v1/documents/"+out.ID+"/status", d.recip, `{"status":"received","extra":1}`), 400, "unknown field")
+	mustDecode[json.RawMessage](t, d.json(t, "POST", "/v1/documents/"+out.ID+"/status", d.recip, `{"status":"rejected","note":"not ours"}`), 200)
+	mustProblem(t, d.json(t, "POST", "/v1/documents/"+out.ID+"/status", d.recip, `{"status":"rejected","note":"again"}`), 409, "already rejected")
+	mustProblem(t, d.json(t, "POST", "/v1/documents/"+out.ID+"/recall", d.recip, ""), 403, "only the sender")
+
+	trail := mustDecode[struct {
+		Events []struct {
+			Type      string `json:"type"`
+			ReceiptID string `json:"receiptId"`
+		} `json:"events"`
+	}](t, d.json(t, "GET", "/v1/documents/"+out.ID+"/trail", d.sender, ""), 200)
+	var types []string
+	for _, e := range trail.Events {
+		types = append(types, e.Type)
+	}
+	if fmt.Sprint(types) != "[SubmissionAcceptance ContentConsignment ContentHandover ConsignmentRejection]" {
+		t.Fatalf("trail: %v", types)
+	}
+	rs := mustDecode[struct {
+		Receipts []struct {
+			Receipt gateway.Receipt `json:"receipt"`
+			CMS     []byte          `json:"cms"`
+		} `json:"receipts"`
+	}](t, d.json(t, "GET", "/v1/documents/"+out.ID+"/receipts", d.sender, ""), 200)
+	if len(rs.Receipts) != 4 {
+		t.Fatalf("%d receipts", len(rs.Receipts))
+	}
+	last := trail.Events[3].ReceiptID
+	r = d.json(t, "GET", "/v1/documents/"+out.ID+"/receipts/"+last, d.recip, "")
+	if r.status != 200 || !bytes.Equal(r.body, rs.Receipts[3].CMS) {
+		t.Fatalf("receipt DER: %d", r.status)
+	}
+	if v, err := evidence.Verify(r.body, d.roots); err != nil || fmt.Sprint(v.Record.Reasons) != "[not ours]" {
+		t.Fatalf("rejection receipt: %v %+v", err, v)
+	}
+}
+
+func TestSubmitBadInputHTTP(t *testing.T) {
+	d := mustDocEnv(t)
+	good := map[string]any{"to": []string{docRecip}, "subject": "s"}
+	doc := mpPart{name: "document", filename: "a.pdf", body: testPDF("x")}
+	big := mpPart{name: "document", body: append(testPDF("big"), bytes.Repeat([]byte{'x'}, 70<<10)...)}
+	tests := []struct {
+		name   string
+		token  func() string
+		parts  []mpPart
+		raw    string // a non-multipart body
+		status int
+		want   string
+	}{
+		{name: "not multipart", raw: `{"to":[]}`, status: 400, want: "multipart/form-data"},
+		{name: "document first", parts: []mpPart{doc, envelopePart(t, good)}, status: 400, want: "first part must be the envelope"},
+		{name: "no document", parts: []mpPart{envelopePart(t, good)}, status: 400, want: "PDF part is missing"},
+		{name: "unknown envelope field", parts: []mpPart{{name: "envelope", body: []byte(`{"to":["` + docRecip + `"],"subject":"s","sender":"x"}`)}, doc}, status: 400, want: "unknown field"},
+		{name: "malformed JSON", parts: []mpPart{{name: "envelope", body: []byte(`{"to":`)}, doc}, status: 400, want: "envelope"},
+		{name: "malformed edXML", parts: []mpPart{{name: "envelope", contentType: "application/xml", body: []byte(`<edXML:edXML><oops`)}, doc}, status: 400, want: "edXML"},
+		{name: "envelope as image", parts: []mpPart{{name: "envelope", contentType: "image/png", body: []byte(`x`)}, doc}, status: 400, want: "application/json or application/xml"},
+		{name: "from not the caller", parts: []mpPart{envelopePart(t, map[string]any{"from": docOther, "to": []string{docRecip}, "subject": "s"}), doc}, status: 403, want: "only as itself"},
+		{name: "unknown recipient", parts: []mpPart{envelopePart(t, map[string]any{"to": []string{"000.07.07.H41"}, "subject": "s"}), doc}, status: 400, want: "000.07.07.H41 is not a registered"},
+		{name: "oversized document", parts: []mpPart{envelopePart(t, good), big}, status: 413, want: "larger than"},
+		{name: "stray part", parts: []mpPart{envelopePart(t, good), doc, {name: "extra", body: []byte("x")}}, status: 400, want: "unexpected part"},
+		{name: "admin cannot send", token: func() string { return d.admin }, parts: []mpPart{envelopePart(t, good), doc}, status: 403, want: "agency"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			token := d.sender
+			if tc.token != nil {
+				token = tc.token()
+			}
+			var r response
+			if tc.raw != "" {
+				r = d.json(t, "POST", "/v1/documents", token, tc.raw)
+			} else {
+				r = d.submit(t, token, tc.parts...)
+			}
+			mustProblem(t, r, tc.status, tc.want)
+			for _, p := range tc.parts {
+				if p.name == "document" {
+					if _, err := d.blobs.Stat(context.Background(), hexSum(p.body)); gateway.ErrorCode(err) != gateway.ENOTFOUND {
+						t.Fatalf("refused document stored: %v", err)
+					}
+				}
+			}
+		})
+	}
+	// A broken signature names the signature and the reason.
+	d.ver.broken = true
+	mustProblem(t, d.submit(t, d.sender, envelopePart(t, good), doc), 400, "Signature1 does not verify (TOTAL_FAILED/HASH_FAILURE)")
+	items := mustDecode[struct {
+		Items []json.RawMessage `json:"items"`
+	}](t, d.json(t, "GET", "/v1/inbox", d.recip, ""), 200)
+	if len(items.Items) != 0 {
+		t.Fatalf("refused documents reached the inbox: %d", len(items.Items))
+	}
+}
+
+func TestSubmitEdXMLEnvelope(t *testing.T) {
+	d := mustDocEnv(t)
+	var buf bytes.Buffer
+	pkg := &edxml.Package{Header: edxml.MessageHeader{
+		From: edxml.Organization{OrganID: docSender, OrganName: "Sender"}, To: []edxml.Organization{{OrganID: docRecip, OrganName: "Recipient"}},
+		Code: edxml.Code{Number: "77", Notation: "UBND-VP"}, Subject: "Qua edXML", DocumentID: "000.00.00.H41,2026/11/24,77/UBND-VP"}}
+	if err := edxml.Encode(&buf, pkg, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := d.submit(t, d.sender, mpPart{name: "envelope", contentType: "application/xml", body: buf.Bytes()}, mpPart{name: "document", body: testPDF("edxml")})
+	out := mustDecode[submitted](t, r, 201)
+	e := out.Document.Envelope
+	if e.From != docSender || fmt.Sprint(e.To) != "["+docRecip+"]" || e.Subject != "Qua edXML" || e.Number != "77" || e.Notation != "UBND-VP" || e.MessageID != pkg.Header.DocumentID {
+		t.Fatalf("envelope from edXML: %+v", e)
+	}
+}
+
+// The inbox pages with ?before= and says where the next page starts.
+func TestInboxPagesHTTP(t *testing.T) {
+	d := mustDocEnv(t)
+	for i := range 5 {
+		env := map[string]any{"to": []string{docRecip}, "subject": fmt.Sprint("s", i)}
+		mustDecode[submitted](t, d.submit(t, d.sender, envelopePart(t, env), mpPart{name: "document", body: testPDF(fmt.Sprint(i))}), 201)
+	}
+	var seen []string
+	path := "/v1/inbox?limit=2"
+	for range 5 {
+		page := mustDecode[struct {
+			Items []gateway.InboxItem `json:"items"`
+			Next  string              `json:"next"`
+		}](t, d.json(t, "GET", path, d.recip, ""), 200)
+		for _, it := range page.Items {
+			seen = append(seen, it.Document.Envelope.Subject)
+		}
+		if page.Next == "" {
+			break
+		}
+		path = "/v1/inbox?limit=2&before=" + page.Next
+	}
+	if strings.Join(seen, ",") != "s4,s3,s2,s1,s0" {
+		t.Fatalf("pages: %v", seen)
+	}
+	mustProblem(t, d.json(t, "GET", "/v1/inbox?before=x", d.recip, ""), 400, "cursor")
+	mustProblem(t, d.json(t, "GET", "/v1/inbox", d.admin, ""), 403, "agency")
+}
