@@ -32,8 +32,10 @@ const serveUsage = `serve [--dev] [--addr 127.0.0.1:8080] [--data DIR]
 
 Runs the gateway. With --dev it needs no external services: SQLite and
 filesystem blobs under --data, a token key and an admin token created there on
-first start. In production give --database-url, the --s3-* flags and
---token-key-file. Every flag can also be set as DOCGATE_<FLAG>.`
+first start, and a development CA (served at /pki, with its timestamp
+authority at /tsa) and the audit log key under <data>/pki. In production give
+--database-url, the --s3-* flags, --token-key-file and --log-key-file.
+Every flag can also be set as DOCGATE_<FLAG>.`
 
 // ServeConfig is everything serve reads from flags and the environment.
 type ServeConfig struct {
@@ -58,6 +60,21 @@ type ServeConfig struct {
 	TLSCert     string
 	TLSKey      string
 	TLSClientCA string
+	// PKIDir is a development CA's directory, served at /pki and used as
+	// the TSA at /tsa (created in --dev; default <data>/pki there, none
+	// otherwise). TSACert and TSAKey are a production timestamp authority
+	// instead, TSAPolicy the policy OID its tokens state. LogKeyFile signs
+	// the audit log (default <data>/pki/log.key, created in --dev with
+	// log.pub beside it); LogOrigin names a new log.
+	PKIDir     string
+	TSACert    string
+	TSAKey     string
+	TSAPolicy  string
+	LogKeyFile string
+	LogOrigin  string
+	// TrustFiles are PEM files of trust anchors for verifying signatures;
+	// serve appends the development CA's root when it runs one.
+	TrustFiles []string
 }
 
 // Validate checks the combination of settings before anything is opened, and
@@ -115,6 +132,15 @@ func (c *ServeConfig) Validate() error {
 		}
 		c.CodeRule = gateway.AgencyCodeRule{Pattern: re}
 	}
+	if (c.TSACert == "") != (c.TSAKey == "") {
+		return usageErrorf("serve: --tsa-cert and --tsa-key go together")
+	}
+	if c.Dev && c.PKIDir == "" {
+		c.PKIDir = filepath.Join(c.Data, "pki")
+	}
+	if c.Dev && c.LogKeyFile == "" {
+		c.LogKeyFile = filepath.Join(c.PKIDir, logKeyFile)
+	}
 	if c.TokenKeyFile == "" {
 		c.TokenKeyFile = filepath.Join(c.Data, "token.key")
 	}
@@ -146,6 +172,13 @@ func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM, chain after the leaf)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "private key of --tls-cert (PEM)")
 	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM file of CAs whose client certificates are accepted (agencies authenticate with a registered certificate)")
+	fs.StringVar(&c.PKIDir, "pki-dir", "", "development CA directory served at /pki and /tsa (default <data>/pki in --dev, created there)")
+	fs.StringVar(&c.TSACert, "tsa-cert", "", "timestamp authority certificate served at /tsa (PEM, chain after it); default the development CA's")
+	fs.StringVar(&c.TSAKey, "tsa-key", "", "private key of --tsa-cert (PEM)")
+	fs.StringVar(&c.TSAPolicy, "tsa-policy", "", "policy OID the timestamp authority's tokens state, dotted (default "+devTSAPolicy+", a placeholder: use your registered policy in production)")
+	fs.StringVar(&c.LogKeyFile, "log-key-file", "", "audit log signing key, a signed-note Ed25519 key (default <data>/pki/log.key in --dev, created there)")
+	fs.StringVar(&c.LogOrigin, "log-origin", "", "origin (name) of a new audit log key, e.g. docgate.example.gov.vn/log (default "+defaultLogOrigin+")")
+	fs.Var((*stringList)(&c.TrustFiles), "trust", "PEM file of trust anchors for verifying signatures (repeatable); --dev adds its CA's root")
 	fs.Int64Var(&c.MaxBody, "max-body", httpapi.DefaultMaxBody, "largest JSON request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for in-flight requests")
 	if err := parseFlags(env, fs, args); err != nil {
@@ -196,22 +229,29 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 
-	api := &httpapi.Server{Registry: reg, Store: store, Blobs: blobs, Logger: logger, MaxBody: cfg.MaxBody}
+	// Listen before the CA opens: on first start it points the CRL and OCSP
+	// URLs of what it issues at the address actually listened on.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return failf("serve: listen on %s: %v", cfg.Addr, err)
 	}
+	defer ln.Close() // Serve closes it too; the second Close is harmless
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		tc, err := serverTLS(cfg)
 		if err != nil {
-			ln.Close()
 			return err
 		}
 		ln = tls.NewListener(ln, tc)
 		scheme = "https"
 	}
 	addr := ln.Addr().String()
+	pki, err := openPKI(cfg, store, scheme+"://"+addr, logger)
+	if err != nil {
+		return err
+	}
+	api := &httpapi.Server{Registry: reg, Store: store, Blobs: blobs, Logger: logger, MaxBody: cfg.MaxBody,
+		PKI: pki.pkiHandler(), TSA: pki.tsaHandler(), Log: pki.log, LogKey: pki.logKey}
 	if cfg.AddrFile != "" {
 		if err := writeFileAtomic(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {
 			ln.Close()
