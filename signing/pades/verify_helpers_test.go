@@ -81,7 +81,7 @@ func vNewPKI(tb testing.TB) *vPKI {
 	p := &vPKI{rootKey: vMustKey(tb), key: vMustKey(tb)}
 	rootTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "verify test root", Organization: []string{"docgate test"}},
-		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
+		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(10 * 366 * 24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
 	p.root = vMustCert(tb, rootTmpl, rootTmpl, &p.rootKey.PublicKey, p.rootKey)
@@ -89,13 +89,13 @@ func vNewPKI(tb testing.TB) *vPKI {
 		SerialNumber: big.NewInt(2),
 		Subject: pkix.Name{CommonName: "Nguyen Van A", Organization: []string{"UBND tinh Test"},
 			ExtraNames: []pkix.AttributeTypeAndValue{{Type: certs.OIDOrganizationIdentifier, Value: "000.00.00.H41"}}},
-		NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(300 * 24 * time.Hour),
+		NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
 	}, p.root, &p.key.PublicKey, p.rootKey)
 	tsaKey := vMustKey(tb)
 	tsaCert := vMustCert(tb, &x509.Certificate{
 		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "verify test TSA"},
-		NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(300 * 24 * time.Hour),
+		NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping},
 		ExtraExtensions: nil,
 	}, p.root, &tsaKey.PublicKey, p.rootKey)
@@ -108,7 +108,7 @@ func vNewPKI(tb testing.TB) *vPKI {
 		}
 		tsaCert = vMustCert(tb, &x509.Certificate{
 			SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "verify test TSA"},
-			NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(300 * 24 * time.Hour),
+			NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour),
 			KeyUsage:        x509.KeyUsageDigitalSignature,
 			ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: ekuDER}},
 		}, p.root, &tsaKey.PublicKey, p.rootKey)
