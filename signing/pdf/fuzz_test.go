@@ -76,3 +76,44 @@ func FuzzObject(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUpdate appends an update to whatever the reader accepts without repair: the result must
+// reopen with one more revision that holds exactly what was written.
+func FuzzUpdate(f *testing.F) {
+	f.Add(classicPDF())
+	f.Add(xrefStreamPDF())
+	f.Add(hybridPDF())
+	opts := &Options{MaxDecodedSize: 1 << 20, MaxObjects: 100000, MaxDepth: 50}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pf, err := Open(bytes.NewReader(data), int64(len(data)), opts)
+		if err != nil || pf.Repaired() || pf.Encrypted() {
+			return
+		}
+		u := pf.NewUpdate()
+		ref := u.Add(NewDict("Marker", NewTextString("docgate ✓"), "N", Real(1.5)))
+		var out bytes.Buffer
+		out.Write(data)
+		res, err := u.Append(&out, int64(len(data)))
+		if err != nil {
+			return
+		}
+		g, err := Open(bytes.NewReader(out.Bytes()), int64(out.Len()), opts)
+		if err != nil {
+			t.Fatalf("updated file unreadable: %v", err)
+		}
+		if len(g.Revisions()) != len(pf.Revisions())+1 {
+			t.Fatalf("%d revisions after updating %d: %v", len(g.Revisions()), len(pf.Revisions()), g.Warnings())
+		}
+		o, err := g.Object(ref)
+		if err != nil {
+			t.Fatalf("new object %v: %v", ref, err)
+		}
+		d, ok := o.(*Dict)
+		if !ok || TextString(d.Get("Marker").(String).Value) != "docgate ✓" {
+			t.Fatalf("new object reads back as %v", o)
+		}
+		if res.End != int64(out.Len()) {
+			t.Fatalf("end %d of %d", res.End, out.Len())
+		}
+	})
+}
