@@ -2,6 +2,7 @@ package pades
 
 import (
 	"bufio"
+	"crypto/x509"
 	"errors"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 const signCorpusDir = "../../../shared/corpus/dss"
@@ -134,5 +137,58 @@ func TestSignRealWorld(t *testing.T) {
 	}
 	for _, f := range failed {
 		t.Logf("  failed %s", f)
+	}
+}
+
+// TestSignOverPdfsigSignature: poppler signs first (pdfsig -add-signature with an NSS database
+// holding the person's key), docgate signs on top; pdfsig must call both valid. Then the other
+// way round: poppler adds its signature over ours.
+func TestSignOverPdfsigSignature(t *testing.T) {
+	needTool(t, "pdfsig")
+	needTool(t, "pk12util")
+	// poppler 22.12 signs with RSA keys only (with ECDSA it writes a broken signature).
+	p := mustPKI(t, "rsa")
+	p12, err := pkcs12.Modern.Encode(p.leaf.Key, p.leaf.Cert, []*x509.Certificate{p.ca.Root()}, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12File := writeTemp(t, "person.p12", p12)
+	db := strings.TrimPrefix(p.nss(t), "sql:")
+	run(t, "pk12util", "-i", p12File, "-W", "pw", "-d", "sql:"+db)
+	nicks := run(t, "pdfsig", "-nssdir", "sql:"+db, "-list-nicks")
+	nick := ""
+	for _, l := range strings.Split(nicks, "\n") {
+		if strings.Contains(l, "Nguyễn") {
+			nick = strings.TrimSpace(l)
+		}
+	}
+	if nick == "" {
+		t.Fatalf("no nickname for the imported key:\n%s", nicks)
+	}
+	in := writeTemp(t, "min.pdf", minimalPDF(0))
+	theirs := filepath.Join(t.TempDir(), "poppler.pdf")
+	run(t, "pdfsig", "-nssdir", "sql:"+db, "-add-signature", "-nick", nick, "-reason", "poppler first", in, theirs)
+	if r := pdfsig(t, p.nss(t), theirs); len(r.sigs) != 1 || !r.sigs[0].valid {
+		t.Fatalf("poppler's own signature:\n%s", r.raw)
+	}
+	ours, res, err := signFile(t, theirs, p.orgOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := checkSigned(t, p, theirs, ours, res.Field)
+	if !r.sigs[0].valid {
+		t.Errorf("poppler's signature no longer valid after ours:\n%s", r.sigs[0].block)
+	}
+
+	// Ours first, poppler's on top.
+	first, _, err := signFile(t, in, p.orgOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := filepath.Join(t.TempDir(), "both.pdf")
+	run(t, "pdfsig", "-nssdir", "sql:"+db, "-add-signature", "-nick", nick, first, both)
+	r = pdfsig(t, p.nss(t), both)
+	if len(r.sigs) != 2 || !r.sigs[0].valid || !r.sigs[1].valid {
+		t.Errorf("ours then poppler's:\n%s", r.raw)
 	}
 }
