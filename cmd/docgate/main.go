@@ -64,6 +64,15 @@ func commands() []command {
 		{"ca", "development certificate authority (init, issue, revoke)", runCA},
 		{"sign", "add a PAdES signature to PDF files", runSign},
 		{"verify", "verify the signatures of a PDF file", runVerify},
+		{"send", "submit a signed PDF to other agencies", runSend},
+		{"inbox", "documents addressed to your agency", runInbox},
+		{"fetch", "download a document or attachment, checked against its digest", runFetch},
+		{"ack", "acknowledge retrieval of a document", runAck},
+		{"status", "report the processing status of a received document", runStatus},
+		{"recall", "recall a document you sent", runRecall},
+		{"trail", "a document's events and receipts", runTrail},
+		{"receipts", "download a document's receipts", runReceipts},
+		{"receipt", "verify a receipt offline (verify)", runReceipt},
 		{"version", "print the version", runVersion},
 	}
 }

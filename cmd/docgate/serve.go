@@ -75,6 +75,13 @@ type ServeConfig struct {
 	// TrustFiles are PEM files of trust anchors for verifying signatures;
 	// serve appends the development CA's root when it runs one.
 	TrustFiles []string
+	// SealCert and SealKey are the gateway seal that signs receipts
+	// (default the development CA's); AllowUnsigned relaxes the signature
+	// policy; SpoolDir holds uploads while they are checked.
+	SealCert      string
+	SealKey       string
+	AllowUnsigned bool
+	SpoolDir      string
 }
 
 // Validate checks the combination of settings before anything is opened, and
@@ -132,6 +139,9 @@ func (c *ServeConfig) Validate() error {
 		}
 		c.CodeRule = gateway.AgencyCodeRule{Pattern: re}
 	}
+	if (c.SealCert == "") != (c.SealKey == "") {
+		return usageErrorf("serve: --seal-cert and --seal-key go together")
+	}
 	if (c.TSACert == "") != (c.TSAKey == "") {
 		return usageErrorf("serve: --tsa-cert and --tsa-key go together")
 	}
@@ -179,6 +189,10 @@ func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
 	fs.StringVar(&c.LogKeyFile, "log-key-file", "", "audit log signing key, a signed-note Ed25519 key (default <data>/pki/log.key in --dev, created there)")
 	fs.StringVar(&c.LogOrigin, "log-origin", "", "origin (name) of a new audit log key, e.g. docgate.example.gov.vn/log (default "+defaultLogOrigin+")")
 	fs.Var((*stringList)(&c.TrustFiles), "trust", "PEM file of trust anchors for verifying signatures (repeatable); --dev adds its CA's root")
+	fs.StringVar(&c.SealCert, "seal-cert", "", "gateway seal certificate that signs receipts (PEM, chain after it); default the development CA's")
+	fs.StringVar(&c.SealKey, "seal-key", "", "private key of --seal-cert (PEM)")
+	fs.BoolVar(&c.AllowUnsigned, "allow-unsigned", false, "accept unsigned PDFs (signatures present must still verify)")
+	fs.StringVar(&c.SpoolDir, "spool-dir", "", "where uploads wait while they are checked (default <data>/spool)")
 	fs.Int64Var(&c.MaxBody, "max-body", httpapi.DefaultMaxBody, "largest JSON request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for in-flight requests")
 	if err := parseFlags(env, fs, args); err != nil {
@@ -250,8 +264,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ex, err := openExchange(cfg, store, blobs, pki, logger)
+	if err != nil {
+		return err
+	}
+	runRestamper(ctx, ex)
 	api := &httpapi.Server{Registry: reg, Store: store, Blobs: blobs, Logger: logger, MaxBody: cfg.MaxBody,
-		PKI: pki.pkiHandler(), TSA: pki.tsaHandler(), Log: pki.log, LogKey: pki.logKey}
+		PKI: pki.pkiHandler(), TSA: pki.tsaHandler(), Log: pki.log, LogKey: pki.logKey, Exchange: ex}
 	if cfg.AddrFile != "" {
 		if err := writeFileAtomic(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {
 			ln.Close()

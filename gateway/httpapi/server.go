@@ -55,6 +55,10 @@ type Server struct {
 	// Exchange runs the document use cases (/v1/documents, /v1/inbox); nil
 	// answers 501 there.
 	Exchange *exchange.Service
+	// Pages serves the browser pages (gateway/web) for every path outside
+	// /v1 that no API route claims, so that a page never shadows an API
+	// route and API clients keep getting problem+json; nil answers 404.
+	Pages http.Handler
 
 	metrics *metrics
 }
@@ -79,6 +83,10 @@ func (s *Server) router() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.requestID, s.accessLog, s.recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		if s.Pages != nil && r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
+			s.Pages.ServeHTTP(w, r)
+			return
+		}
 		s.writeError(w, r, gateway.Errorf(gateway.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

@@ -167,8 +167,9 @@ var messages = map[string]map[string]string{
 		"kind.signature": "Chữ ký",
 		"kind.timestamp": "Dấu thời gian của văn bản",
 
-		"ts.timestamp": "dấu thời gian của tổ chức cấp dấu thời gian (đáng tin cậy)",
-		"ts.claimed":   "do máy của người ký tự khai (chưa được xác nhận)",
+		"ts.timestamp":  "dấu thời gian của tổ chức cấp dấu thời gian (đáng tin cậy)",
+		"ts.claimed":    "do máy của người ký tự khai (chưa được xác nhận)",
+		"ts.validation": "chữ ký không ghi thời điểm; đánh giá theo thời điểm kiểm tra",
 
 		"ind.TOTAL_PASSED":  "Đạt",
 		"ind.TOTAL_FAILED":  "Không đạt",
@@ -299,8 +300,9 @@ var messages = map[string]map[string]string{
 		"kind.signature": "Signature",
 		"kind.timestamp": "Document timestamp",
 
-		"ts.timestamp": "a timestamp from a timestamp authority (trusted)",
-		"ts.claimed":   "claimed by the signer's computer (not confirmed)",
+		"ts.timestamp":  "a timestamp from a timestamp authority (trusted)",
+		"ts.claimed":    "claimed by the signer's computer (not confirmed)",
+		"ts.validation": "the signature states no time; judged at the time of this check",
 
 		"ind.TOTAL_PASSED":  "Passed",
 		"ind.TOTAL_FAILED":  "Failed",
