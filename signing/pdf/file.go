@@ -710,6 +710,13 @@ func (f *File) checkOffsets() error {
 	var items []item
 	for i, r := range f.revs {
 		for n, e := range r.entries {
+			if e.kind == 1 && e.off == 0 {
+				// "0000000000 00000 n" is a common writer slip for an entry it did not mean to
+				// write: ignore it rather than call the file damaged.
+				f.warn("object %d %d (revision %d) listed in use at offset 0; ignored", n, e.gen, i)
+				delete(r.entries, n)
+				continue
+			}
 			if e.kind == 1 {
 				items = append(items, item{e.off, n, e.gen, i})
 			}

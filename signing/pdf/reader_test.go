@@ -484,3 +484,16 @@ func TestMissingEOFMarker(t *testing.T) {
 		t.Error("a missing end-of-file marker was not reported")
 	}
 }
+
+func TestZeroOffsetEntryIgnored(t *testing.T) {
+	b := classicPDF()
+	i := bytes.Index(b, []byte("trailer"))
+	b = append(append(append([]byte{}, b[:i]...), "9 1\n0000000000 00000 n\r\n"...), b[i:]...)
+	f := mustOpen(t, b)
+	if f.Repaired() || len(f.Warnings()) != 1 {
+		t.Errorf("repaired=%v warnings=%v", f.Repaired(), f.Warnings())
+	}
+	if _, err := f.Object(Ref{9, 0}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("object 9: %v", err)
+	}
+}
