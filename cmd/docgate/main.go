@@ -73,6 +73,7 @@ func commands() []command {
 		{"trail", "a document's events and receipts", runTrail},
 		{"receipts", "download a document's receipts", runReceipts},
 		{"receipt", "verify a receipt offline (verify)", runReceipt},
+		{"audit", "the tamper-evident log: checkpoint, consistency, prove", runAudit},
 		{"version", "print the version", runVersion},
 	}
 }
