@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func (p *Pages) handleVerify(w http.ResponseWriter, r *http.Request) {
 		p.formError(w, r, http.StatusBadRequest, "err.badform")
 		return
 	}
-	f, name, size, err := p.spool(mr)
+	f, name, size, sum, err := p.spool(mr)
 	if f != nil {
 		defer os.Remove(f.Name())
 		defer f.Close()
@@ -106,7 +107,7 @@ func (p *Pages) handleVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg := p.newPage(w, r, "report.title")
-	pg.Report = newReportView(pg, rep, name, size)
+	pg.Report = newReportView(pg, rep, name, size, sum)
 	p.render(w, r, http.StatusOK, "report.html", pg)
 }
 
@@ -117,41 +118,44 @@ var (
 
 // spool copies the form's "file" part into a temporary file and returns it
 // open (the caller closes and removes it), with the name the browser gave
-// and the size. Other parts are skipped; a second file part is ignored.
-func (p *Pages) spool(mr *multipart.Reader) (*os.File, string, int64, error) {
+// the size and the SHA-256 of the bytes (so the page can show the digest an
+// auditor compares with a receipt, whatever the verifier reports). Other
+// parts are skipped; a second file part is ignored.
+func (p *Pages) spool(mr *multipart.Reader) (f *os.File, name string, size int64, sum string, err error) {
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return nil, "", 0, errNoFile
+			return nil, "", 0, "", errNoFile
 		}
 		if err != nil {
-			return nil, "", 0, fmt.Errorf("read form: %w", err)
+			return nil, "", 0, "", fmt.Errorf("read form: %w", err)
 		}
 		if part.FormName() != "file" {
 			part.Close()
 			continue
 		}
-		name := cleanName(part.FileName())
+		name = cleanName(part.FileName())
 		if name == "" {
 			// A form submitted with no file chosen still sends an empty part
 			// without a file name.
 			part.Close()
-			return nil, "", 0, errNoFile
+			return nil, "", 0, "", errNoFile
 		}
-		f, err := os.CreateTemp(p.TempDir, "docgate-verify-*.pdf")
+		f, err = os.CreateTemp(p.TempDir, "docgate-verify-*.pdf")
 		if err != nil {
-			return nil, "", 0, fmt.Errorf("spool upload: %w", err)
+			return nil, "", 0, "", fmt.Errorf("spool upload: %w", err)
 		}
+		h := sha256.New()
 		// One byte more than the limit tells "exactly at the limit" from
 		// "over it" without trusting any declared length.
-		n, err := io.Copy(f, io.LimitReader(part, p.MaxUpload+1))
+		size, err = io.Copy(io.MultiWriter(f, h), io.LimitReader(part, p.MaxUpload+1))
 		if err != nil {
-			return f, name, n, fmt.Errorf("spool upload: %w", err)
+			return f, name, size, "", fmt.Errorf("spool upload: %w", err)
 		}
-		if n > p.MaxUpload {
-			return f, name, n, errTooLarge
+		if size > p.MaxUpload {
+			return f, name, size, "", errTooLarge
 		}
-		return f, name, n, nil
+		return f, name, size, hex.EncodeToString(h.Sum(nil)), nil
 	}
 }
 

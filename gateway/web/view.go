@@ -77,7 +77,7 @@ var modificationClass = map[string]string{
 	gateway.ModificationIllegal:   "bad",
 }
 
-func newReportView(pg *page, rep *gateway.Report, name string, size int64) *reportView {
+func newReportView(pg *page, rep *gateway.Report, name string, size int64, sum string) *reportView {
 	d := rep.Document
 	v := &reportView{
 		Verdict:      d.Verdict,
@@ -147,6 +147,9 @@ func newReportView(pg *page, rep *gateway.Report, name string, size int64) *repo
 			sv.Revocation = lookupOr(pg, "rev."+s.Revocation, s.Revocation)
 		}
 		v.Signatures = append(v.Signatures, sv)
+	}
+	if v.SHA256 == "" {
+		v.SHA256 = sum
 	}
 	return v
 }

@@ -36,9 +36,10 @@ var staticFS embed.FS
 type Pages struct {
 	// Verifier checks uploaded PDFs (signing/pades in production).
 	Verifier gateway.Verifier
-	// Online lets verification fetch revocation data (OCSP, CRL). Off by
-	// default: the page is public, and an anonymous upload should not make
-	// the gateway contact addresses named in the file.
+	// Online lets verification fetch revocation data (OCSP, CRL). The
+	// verifier asks only for chains that already reached a trust anchor,
+	// so an anonymous upload cannot make the gateway contact addresses of
+	// its choosing; still off unless the wiring says so.
 	Online bool
 	// Logger receives failures the user only sees as a request ID.
 	Logger *slog.Logger
