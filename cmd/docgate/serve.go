@@ -269,8 +269,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	runRestamper(ctx, ex)
+	pages, err := openPages(cfg, logger)
+	if err != nil {
+		return err
+	}
 	api := &httpapi.Server{Registry: reg, Store: store, Blobs: blobs, Logger: logger, MaxBody: cfg.MaxBody,
-		PKI: pki.pkiHandler(), TSA: pki.tsaHandler(), Log: pki.log, LogKey: pki.logKey, Exchange: ex}
+		PKI: pki.pkiHandler(), TSA: pki.tsaHandler(), Log: pki.log, LogKey: pki.logKey, Exchange: ex, Pages: pages}
 	if cfg.AddrFile != "" {
 		if err := writeFileAtomic(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {
 			ln.Close()

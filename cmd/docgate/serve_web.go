@@ -1,0 +1,35 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"os"
+
+	"docgate/certs"
+	"docgate/gateway/web"
+	"docgate/signing/pades"
+)
+
+// openPages builds the browser pages (verify a document at / and /verify).
+// They verify as the exchange does: the same trust anchors, and revocation
+// fetched online, which signing/pades does only for chains that reached an
+// anchor, so an anonymous upload cannot steer the gateway's requests.
+func openPages(cfg *ServeConfig, logger *slog.Logger) (http.Handler, error) {
+	trust := certs.NewTrustStore()
+	if len(cfg.TrustFiles) > 0 {
+		var err error
+		if trust, err = certs.LoadTrustStore(cfg.TrustFiles...); err != nil {
+			return nil, failf("serve: --trust: %s", describe(err))
+		}
+	}
+	spool := cfg.SpoolDir
+	if spool == "" {
+		spool = cfgSpoolDefault(cfg)
+	}
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		return nil, failf("serve: create the upload spool directory: %v", err)
+	}
+	v := &pades.Verifier{Trust: trust, Revocation: certs.NewRevocationChecker(certs.RevocationConfig{})}
+	p := &web.Pages{Verifier: v, Online: true, Logger: logger, TempDir: spool}
+	return p.Handler(), nil
+}
