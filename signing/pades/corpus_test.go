@@ -2,19 +2,26 @@ package pades
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"docgate/gateway"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
 
 // corpusDir is the DSS corpus beside the project (../shared from the root).
@@ -318,4 +325,138 @@ func parsePdfsig(out string) map[string]string {
 		}
 	}
 	return res
+}
+
+// pdfcpuDisagreements lists the corpus files on which pdfcpu's signature
+// validator and ours disagree about integrity, with who is right and why. A
+// disagreement missing here fails the test, and so does an entry that no
+// longer disagrees. Where pdfcpu calls a signature broken and we do not,
+// openssl decides (each CMS verified over its ranges, below).
+var pdfcpuDisagreements = map[string]string{
+	"validation/AD-RB.pdf": "pdfcpu: 'not authentic' for the first signature; openssl verifies both CMS over their ranges and pdfsig the second: we are right",
+	"validation/dss-818/Signature-P-DE_CRY-2 (HASH_FAILURE).pdf":         "pdfcpu (like DSS) reports a broken signature; openssl and pdfsig verify it over its ranges: we are right on integrity",
+	"validation/dss-818/Signature-P-IT_ADO-1 (HASH_FAILURE) (ECDSA).pdf": "as DE_CRY-2: openssl and pdfsig verify it; pdfcpu does not",
+	"validation/dss-818/Signature-P-SK-1 (HASH_FAILURE).pdf":             "pdfcpu calls five signatures not authentic; openssl and pdfsig verify all five: we are right",
+	"validation/pades-5-signatures-and-1-document-timestamp.pdf":         "pdfcpu calls five signatures not authentic; openssl and pdfsig verify all five: we are right",
+	"validation/pades-enveloping-cms.pdf":                                "the CMS encapsulates the signed bytes; pdfcpu treats it as detached and fails, openssl verifies it as encapsulated (its content equals the ranges): we are right",
+	"validation/BadEncodedCMS.pdf":                                       "pdfcpu: 'malformed', validity unknown; we: FORMAT_FAILURE, not intact. Both refuse it; we are stricter in wording only",
+	"validation/dss-1420/PAdES-BpB-att-SHA256-SHA3_224withRSA.pdf":       "pdfcpu: unsupported algorithm (unknown); we implement SHA3 and the signature does not verify under it (SIG_CRYPTO_FAILURE); openssl fails it too",
+	"validation/dss-1420/PAdES-BpB-att-SHA256-SHA3_256withRSA.pdf":       "as SHA3_224",
+	"validation/pades-bes-no-certificates.pdf":                           "pdfcpu: certificate invalid (unknown); we: signer certificate not found, so not intact: the same refusal",
+	"validation/pades-enveloping-empty-bytes-cms.pdf":                    "pdfcpu: unsupported (unknown); we: the CMS envelopes empty content, not the PDF: HASH_FAILURE, as DSS",
+	"validation/pdf-byterange-overlap.pdf":                               "pdfcpu: malformed (unknown); we: /ByteRange overlaps, FORMAT_FAILURE: the same refusal",
+	"validation/pdf-signed-out-of-byteRange.pdf":                         "pdfcpu: malformed (unknown); we: the range ends where no revision ends: FORMAT_FAILURE",
+	"validation/pdf-spoofing-attack.pdf":                                 "pdfcpu only notes an expired certificate; we find the signature's /ByteRange does not leave out its /Contents (wrapping): not intact. pdfcpu misses the attack",
+	"validation/pdf-with-empty-sig.pdf":                                  "pdfcpu: malformed (unknown); we: /Contents never filled (USF): not intact",
+	"validation/pdf-with-two-empty-sigs.pdf":                             "as pdf-with-empty-sig, twice",
+}
+
+// oidTSTInfo as DER: document timestamps are RFC 3161 tokens, which
+// openssl cms -verify does not check against the signed ranges.
+var oidTSTInfoDER = []byte{0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x04}
+
+func TestCorpusPdfcpuDisagreements(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the pdfcpu comparison")
+	}
+	rows := corpusRows(t)
+	seen := map[string]bool{}
+	for _, row := range rows {
+		switch row.expect {
+		case "sign", "countersign", "sign-or-refuse", "sign-refused", "bounded", "unreadable":
+			continue
+		}
+		path := filepath.Join(corpusDir, row.path)
+		theirs, err := api.ValidateSignatures(path, true, model.NewDefaultConfiguration())
+		if err != nil {
+			continue // pdfcpu cannot read it
+		}
+		rep, verr, _ := verifyCorpusFile(t, path, 30*time.Second)
+		if verr != nil {
+			continue
+		}
+		theyBroken, theyClean := 0, 0
+		for _, r := range theirs {
+			if r.Reason == model.SignatureReasonSignatureForged || r.Reason == model.SignatureReasonDocModified {
+				theyBroken++
+			}
+			if r.DocModified == model.False {
+				theyClean++
+			}
+		}
+		weBroken := 0
+		for _, s := range rep.Signatures {
+			if !s.Intact {
+				weBroken++
+			}
+		}
+		if (theyBroken > 0 && weBroken == 0) || (weBroken > 0 && theyBroken == 0) {
+			seen[row.path] = true
+			if _, ok := pdfcpuDisagreements[row.path]; !ok {
+				t.Errorf("%s: pdfcpu says %d broken, we say %d not intact: not in pdfcpuDisagreements", row.path, theyBroken, weBroken)
+			}
+			if theyBroken > 0 && weBroken == 0 {
+				opensslVerifiesRanges(t, path)
+			}
+		}
+	}
+	for path := range pdfcpuDisagreements {
+		if !seen[path] {
+			t.Errorf("%s: listed in pdfcpuDisagreements but pdfcpu and we now agree (or it was not compared)", path)
+		}
+	}
+}
+
+// opensslVerifiesRanges finds every /ByteRange in the raw bytes (no parser of
+// ours involved) and has openssl verify the CMS in the hole over the ranges.
+func opensslVerifiesRanges(t *testing.T, path string) {
+	t.Helper()
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Log("openssl not installed: the disagreement is not arbitrated")
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	re := regexp.MustCompile(`/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]`)
+	for _, m := range re.FindAllSubmatch(b, -1) {
+		var n [4]int
+		for i := range n {
+			n[i], _ = strconv.Atoi(string(m[i+1]))
+		}
+		if n[0] != 0 || n[1]+1 >= n[2]-1 || n[2]+n[3] > len(b) {
+			continue
+		}
+		// The whole hole, zero padding included: BER end-of-contents octets
+		// are zeros too, and openssl ignores what follows the structure.
+		der, err := hex.DecodeString(string(b[n[1]+1 : n[2]-1]))
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(der[:min(len(der), 80)], oidTSTInfoDER) {
+			continue
+		}
+		data := append(append([]byte{}, b[:n[1]]...), b[n[2]:n[2]+n[3]]...)
+		cmsFile, dataFile := filepath.Join(dir, "sig.der"), filepath.Join(dir, "data.bin")
+		if err := os.WriteFile(cmsFile, der, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dataFile, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// Detached over the ranges, or else encapsulated (whose content we
+		// require to be the ranges, which openssl cannot check; pdfcpu's
+		// complaint is about the signature itself).
+		args := []string{"cms", "-verify", "-binary", "-inform", "DER", "-in", cmsFile, "-noverify", "-out", os.DevNull}
+		out, err := exec.Command(bin, append(args, "-content", dataFile)...).CombinedOutput()
+		if err != nil {
+			out, err = exec.Command(bin, args...).CombinedOutput()
+		}
+		if err != nil {
+			t.Errorf("%s: openssl does not verify the signature at %v: %s", path, n, out)
+		}
+	}
 }
