@@ -922,7 +922,7 @@ func (f *File) rebuild() error {
 			if !ok {
 				continue
 			}
-			os, err := f.parseObjStm(st)
+			os, err := f.parseObjStm(st, nil)
 			if err != nil {
 				continue
 			}

@@ -15,9 +15,17 @@ import (
 // stops at the first other filter (DCTDecode, JPXDecode, Crypt, ...): the data is then returned as
 // it is at that point, and rest names the filters still to apply. The decoded size is bounded by
 // Options.MaxDecodedSize.
+//
+// Indirect /Filter and /DecodeParms values are resolved in the newest revision; View.Decode
+// resolves them in the view's revision.
 func (f *File) Decode(s *Stream) (data []byte, rest []Name, err error) {
-	data, rest, err = f.decode(s)
-	if err != nil && f.View != nil && f.Encrypted() {
+	return f.View.Decode(s)
+}
+
+// Decode is File.Decode resolving indirect filter parameters in this view's revision.
+func (v *View) Decode(s *Stream) (data []byte, rest []Name, err error) {
+	data, rest, err = v.f.decodeIn(s, v)
+	if err != nil && v.Encrypted() {
 		err = fmt.Errorf("%w: %w", ErrEncrypted, err)
 	}
 	return data, rest, err
@@ -39,24 +47,44 @@ func (f *File) RawData(s *Stream) ([]byte, error) {
 	return b, nil
 }
 
-func (f *File) decode(s *Stream) ([]byte, []Name, error) {
+func (f *File) decode(s *Stream) ([]byte, []Name, error) { return f.decodeIn(s, nil) }
+
+// decodeIn decodes s; v, when set, resolves indirect /Filter and /DecodeParms values (writers do
+// put image parameters in separate objects). While the cross-reference is being read there is no
+// view yet, and the streams read then must hold their parameters directly.
+func (f *File) decodeIn(s *Stream, view *View) ([]byte, []Name, error) {
+	resolve := func(o Object) Object {
+		if view == nil {
+			return o
+		}
+		r, err := view.Resolve(o)
+		if err != nil {
+			return nil
+		}
+		return r
+	}
 	var filters []Name
 	var parms []Object
-	switch v := s.Dict.Get("Filter").(type) {
+	switch v := resolve(s.Dict.Get("Filter")).(type) {
 	case Name:
 		filters = []Name{v}
-		parms = []Object{s.Dict.Get("DecodeParms")}
+		parms = []Object{resolve(s.Dict.Get("DecodeParms"))}
 	case Array:
-		pa, _ := s.Dict.Get("DecodeParms").(Array)
+		dp := resolve(s.Dict.Get("DecodeParms"))
+		pa, _ := dp.(Array)
+		if d, ok := dp.(*Dict); ok && len(v) == 1 {
+			// One filter in an array with its parameters not in one: read them as meant.
+			pa = Array{d}
+		}
 		for i, o := range v {
-			n, ok := o.(Name)
+			n, ok := resolve(o).(Name)
 			if !ok {
 				return nil, nil, syntaxErr(s.Offset, "/Filter holds a non-name")
 			}
 			filters = append(filters, n)
 			var p Object
 			if i < len(pa) {
-				p = pa[i]
+				p = resolve(pa[i])
 			}
 			parms = append(parms, p)
 		}

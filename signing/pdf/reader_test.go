@@ -497,3 +497,22 @@ func TestZeroOffsetEntryIgnored(t *testing.T) {
 		t.Errorf("object 9: %v", err)
 	}
 }
+
+// TestIndirectDecodeParms: image writers put /DecodeParms (and sometimes /Filter) in objects of
+// their own; the predictor must still be applied.
+func TestIndirectDecodeParms(t *testing.T) {
+	rows := []byte{2, 1, 2, 3, 2, 1, 1, 1} // PNG Up rows of 3 bytes: 1 2 3, then 2 3 4
+	g := newGen("1.4")
+	g.obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
+	g.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
+	g.stream(3, "/Filter 5 0 R /DecodeParms 4 0 R", deflate(rows))
+	g.obj(4, "<< /Predictor 15 /Columns 3 >>")
+	g.obj(5, "[/FlateDecode]")
+	g.table("/Root 1 0 R")
+	f := mustOpen(t, g.bytes())
+	o, _ := f.Object(Ref{3, 0})
+	got, rest, err := f.Decode(o.(*Stream))
+	if err != nil || len(rest) > 0 || !bytes.Equal(got, []byte{1, 2, 3, 2, 3, 4}) {
+		t.Errorf("decoded %v %v %v", got, rest, err)
+	}
+}

@@ -241,7 +241,7 @@ func (v *View) compressed(num uint32, e entry, stmDepth int) (Object, error) {
 		if !ok {
 			return nil, syntaxErr(se.off, "object stream %d is not a stream", e.off)
 		}
-		os, err = f.parseObjStm(st)
+		os, err = f.parseObjStm(st, v)
 		if err != nil {
 			if v.Encrypted() {
 				return nil, fmt.Errorf("object stream %d: %w: %w", e.off, ErrEncrypted, err)
@@ -277,7 +277,7 @@ func (v *View) compressed(num uint32, e entry, stmDepth int) (Object, error) {
 }
 
 // parseObjStm decodes an object stream and reads its table of object numbers and offsets.
-func (f *File) parseObjStm(st *Stream) (*objStm, error) {
+func (f *File) parseObjStm(st *Stream, v *View) (*objStm, error) {
 	if t, _ := st.Dict.Name("Type"); t != "ObjStm" {
 		return nil, syntaxErr(st.Offset, "not an object stream")
 	}
@@ -286,7 +286,7 @@ func (f *File) parseObjStm(st *Stream) (*objStm, error) {
 	if !ok1 || !ok2 || n < 0 || first < 0 {
 		return nil, syntaxErr(st.Offset, "object stream without /N and /First")
 	}
-	data, rest, err := f.decode(st)
+	data, rest, err := f.decodeIn(st, v)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +441,7 @@ func (v *View) RawObject(ref Ref) ([]byte, error) {
 	if !ok {
 		return nil, syntaxErr(loc.Start, "object stream %d is not a stream", loc.InStream)
 	}
-	os, err := v.f.parseObjStm(st)
+	os, err := v.f.parseObjStm(st, v)
 	if err != nil {
 		return nil, err
 	}
