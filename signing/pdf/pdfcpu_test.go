@@ -3,6 +3,7 @@ package pdf
 import (
 	"bytes"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
@@ -10,7 +11,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
-// TestStreamsAgreeWithPDFCPU decodes every stream of the newest revision of the corpus files
+// TestStreamsAgreeWithPDFCPU compares the keys of every dictionary object and decodes every stream of the newest revision of the corpus files
 // with this package and with pdfcpu, an independent reader, and compares the bytes. Streams whose
 // filters either side does not fully decode, or that pdfcpu did not load, are skipped.
 func TestStreamsAgreeWithPDFCPU(t *testing.T) {
@@ -19,7 +20,7 @@ func TestStreamsAgreeWithPDFCPU(t *testing.T) {
 	}
 	conf := model.NewDefaultConfiguration()
 	conf.ValidationMode = model.ValidationRelaxed
-	compared, files := 0, 0
+	compared, files, dicts := 0, 0, 0
 	for _, path := range corpusFiles(t) {
 		b, err := os.ReadFile(path)
 		if err != nil || len(b) > 2<<20 {
@@ -37,6 +38,9 @@ func TestStreamsAgreeWithPDFCPU(t *testing.T) {
 		for num, e := range ctx.XRefTable.Table {
 			if e == nil || e.Free || e.Object == nil || num == 0 {
 				continue
+			}
+			if d, ok := e.Object.(types.Dict); ok && keysAgree(t, f, path, num, e, d) {
+				dicts++
 			}
 			sd, ok := e.Object.(types.StreamDict)
 			if !ok || sd.Raw == nil {
@@ -70,5 +74,39 @@ func TestStreamsAgreeWithPDFCPU(t *testing.T) {
 			compared++
 		}
 	}
-	t.Logf("%d streams in %d files decode identically", compared, files)
+	t.Logf("%d streams in %d files decode identically; %d dictionaries have the same keys", compared, files, dicts)
+}
+
+// keysAgree compares the keys of a dictionary object as both readers see them.
+func keysAgree(t *testing.T, f *File, path string, num int, e *model.XRefTableEntry, d types.Dict) bool {
+	t.Helper()
+	gen := 0
+	if e.Generation != nil {
+		gen = *e.Generation
+	}
+	o, err := f.Object(Ref{uint32(num), uint16(gen)})
+	if err != nil {
+		t.Errorf("%s: object %d: pdfcpu reads it, we do not: %v", path, num, err)
+		return false
+	}
+	ours, ok := o.(*Dict)
+	if !ok {
+		t.Errorf("%s: object %d is a dictionary for pdfcpu, %T for us", path, num, o)
+		return false
+	}
+	var a, b []string
+	for _, k := range ours.Keys() {
+		a = append(a, string(k))
+	}
+	for k := range d {
+		b = append(b, k)
+	}
+	slices.Sort(a)
+	slices.Sort(b)
+	a = slices.Compact(a)
+	if !slices.Equal(a, b) {
+		t.Errorf("%s: object %d keys %v, pdfcpu %v", path, num, a, b)
+		return false
+	}
+	return true
 }
