@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"docgate/certs/devca"
+	"docgate/gateway/auditlog"
+	"docgate/signing/tsp"
+	"docgate/storage/postgres"
+)
+
+// TestServeProductionLogAndTSA runs serve on PostgreSQL and S3 with a
+// production log key and TSA from files: the log lives in PostgreSQL, the
+// public key is derived from the secret one, and no CA is served.
+func TestServeProductionLogAndTSA(t *testing.T) {
+	dbURL := os.Getenv("DOCGATE_TEST_DATABASE_URL")
+	endpoint := os.Getenv("DOCGATE_TEST_S3_ENDPOINT")
+	if dbURL == "" || endpoint == "" {
+		t.Skip("DOCGATE_TEST_DATABASE_URL and DOCGATE_TEST_S3_* are not set; ./scripts/test sets them")
+	}
+	access, secret := os.Getenv("DOCGATE_TEST_S3_ACCESS_KEY"), os.Getenv("DOCGATE_TEST_S3_SECRET_KEY")
+	var b [6]byte
+	rand.Read(b[:])
+	suffix := hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	schema := "servelog_" + suffix
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	schemaURL := dbURL + sep + "search_path=" + schema
+
+	dir := t.TempDir()
+	tokenKey := make([]byte, 32)
+	rand.Read(tokenKey)
+	os.WriteFile(filepath.Join(dir, "token.key"), []byte(hex.EncodeToString(tokenKey)), 0o600)
+	skey, vkey, err := auditlog.GenerateKey(rand.Reader, "docgate.test.gov.vn/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "log.key"), []byte(skey+"\n"), 0o600)
+	ca, err := devca.Init(filepath.Join(dir, "ca"), devca.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	g := startGatewayArgs(t, filepath.Join(dir, "data"),
+		"--database-url", schemaURL,
+		"--s3-endpoint", endpoint, "--s3-bucket", "docgate-log-"+suffix, "--s3-access-key", access, "--s3-secret-key", secret,
+		"--token-key-file", filepath.Join(dir, "token.key"),
+		"--log-key-file", filepath.Join(dir, "log.key"),
+		"--tsa-cert", filepath.Join(ca.Dir(), devca.TSACertFile), "--tsa-key", filepath.Join(ca.Dir(), devca.TSAKeyFile),
+		"--tsa-policy", "1.3.6.1.4.1.99999.7")
+
+	if got := strings.TrimSpace(string(httpGet(t, g.url+"/v1/log/key"))); got != vkey {
+		t.Fatalf("/v1/log/key %q, want the key derived from log.key %q", got, vkey)
+	}
+	res, err := http.Get(g.url + "/pki/crl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("/pki/crl without a CA: %d", res.StatusCode)
+	}
+
+	// Leaves appended beside the gateway, as the exchange does, are in the
+	// checkpoint it signs.
+	store, err := postgres.Open(ctx, schemaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	signer, err := auditlog.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auditlog.NewLog(store.AuditLog(), signer).Append(ctx, auditRecord(0, "ev-"), auditRecord(1, "ev-")); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": g.admin}
+	out, _ := mustAudit(t, env, exitOK, "audit", "checkpoint", "--key", vkey)
+	if !strings.Contains(out, "size:   2") || !strings.Contains(out, "origin: docgate.test.gov.vn/log") {
+		t.Fatalf("checkpoint: %s", out)
+	}
+
+	digest := sha256.Sum256([]byte("văn bản"))
+	token, err := (&tsp.Client{URL: g.url + "/tsa"}).Timestamp(ctx, digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tsp.VerifyToken(token, digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Info.Policy.String() != "1.3.6.1.4.1.99999.7" {
+		t.Fatalf("token policy %s, want --tsa-policy's", v.Info.Policy)
+	}
+}
