@@ -30,6 +30,8 @@ func (s *Server) routeDocuments(r chi.Router) {
 	r.Get("/v1/documents/{id}/trail", s.handleTrail)
 	r.Get("/v1/documents/{id}/receipts", s.handleReceipts)
 	r.Get("/v1/documents/{id}/receipts/{rid}", s.handleReceipt)
+	r.Get("/v1/documents/{id}/edxml", s.handleEdXML)
+	r.Get("/v1/documents/{id}/status/edxml", s.handleStatusEdXML)
 }
 
 // exchange returns the use cases, or ENOTIMPL on a server wired without
@@ -476,4 +478,43 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": rc.ID + ".p7s"}))
 	w.Header().Set("Content-Length", strconv.Itoa(len(rc.CMS)))
 	w.Write(rc.CMS)
+}
+
+// handleEdXML streams the document as an edXML package. The package is
+// written as the blobs are read, so a failure past the first bytes can only
+// cut the connection.
+func (s *Server) handleEdXML(w http.ResponseWriter, r *http.Request) {
+	ex, err := s.exchange()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id := chi.URLParam(r, "id")
+	if _, err := ex.Document(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + ".edxml"}))
+	if err := ex.EdXML(r.Context(), id, w); err != nil {
+		s.Logger.ErrorContext(r.Context(), "edXML export cut off", "err", err, "document", id, "request_id", RequestID(r.Context()))
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// handleStatusEdXML answers the latest status as an edXML status message;
+// ?recipient= picks a delivery for the sender and auditors.
+func (s *Server) handleStatusEdXML(w http.ResponseWriter, r *http.Request) {
+	ex, err := s.exchange()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := ex.StatusEdXML(r.Context(), chi.URLParam(r, "id"), r.URL.Query().Get("recipient"), &buf); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Write(buf.Bytes())
 }

@@ -227,6 +227,16 @@ func TestDocumentLifecycleHTTP(t *testing.T) {
 	if v, err := evidence.Verify(r.body, d.roots); err != nil || fmt.Sprint(v.Record.Reasons) != "[not ours]" {
 		t.Fatalf("rejection receipt: %v %+v", err, v)
 	}
+
+	r = d.json(t, "GET", "/v1/documents/"+out.ID+"/edxml", d.auditor, "")
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/xml") || !bytes.Contains(r.body, []byte("Giấy mời")) {
+		t.Fatalf("edxml: %d %s", r.status, r.body)
+	}
+	mustProblem(t, d.json(t, "GET", "/v1/documents/"+out.ID+"/edxml", d.other, ""), 404, "no document")
+	r = d.json(t, "GET", "/v1/documents/"+out.ID+"/status/edxml", d.sender, "")
+	if r.status != 200 || !bytes.Contains(r.body, []byte("not ours")) {
+		t.Fatalf("status edxml: %d %s", r.status, r.body)
+	}
 }
 
 func TestSubmitBadInputHTTP(t *testing.T) {
