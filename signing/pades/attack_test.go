@@ -157,6 +157,25 @@ func TestAttackIncrementalSaving(t *testing.T) {
 			vMustSet(t, u, pdf.Ref{Num: 99}, pdf.NewStream(pdf.NewDict("Type", pdf.Name("XObject"), "Subtype", pdf.Name("Form"),
 				"BBox", pdf.Array{pdf.Integer(0), pdf.Integer(0), pdf.Integer(612), pdf.Integer(792)}), []byte("0 0 612 792 re f")))
 		}, "new object 99 fills a reference"},
+		{"content stream passed off as DSS data", func(f *pdf.File, u *pdf.Update) {
+			// The page's own content stream is listed in a new DSS and
+			// rewritten in the same revision: it is still page content.
+			vMustSet(t, u, pdf.Ref{Num: 11}, pdf.NewStream(pdf.NewDict(), []byte("BT /F1 24 Tf 72 720 Td (Forged) Tj ET")))
+			cat, _ := f.Catalog()
+			nc := cat.Clone()
+			nc.Set("DSS", pdf.NewDict("Certs", pdf.Array{pdf.Ref{Num: 11}}))
+			root, _ := f.Trailer().Ref("Root")
+			vMustSet(t, u, root, nc)
+		}, "page 1: content stream replaced (object 11)"},
+		{"signed field's appearance redrawn", func(f *pdf.File, u *pdf.Update) {
+			fields, _ := f.Fields()
+			w := fields[0].Widgets[0]
+			ap := u.Add(pdf.NewStream(pdf.NewDict("Type", pdf.Name("XObject"), "Subtype", pdf.Name("Form"),
+				"BBox", pdf.Array{pdf.Integer(0), pdf.Integer(0), pdf.Integer(1), pdf.Integer(1)}), []byte("0 0 1 1 re f")))
+			d := w.Dict.Clone()
+			d.Set("AP", pdf.NewDict("N", ap))
+			vMustSet(t, u, w.Ref, d)
+		}, "appearance of a signed field changed"},
 		{"catalog open action", func(f *pdf.File, u *pdf.Update) {
 			cat, _ := f.Catalog()
 			nc := cat.Clone()

@@ -482,6 +482,62 @@ func (d *revDiff) refsUnder(v *pdf.View, o pdf.Object, stop func(*pdf.Dict) bool
 	walk(o, 0)
 }
 
+// explainUnder accounts for the changed objects reachable from newRoot that
+// are new, or that were already reachable from oldRoot in the previous
+// revision. An existing object newly brought under a structure is not
+// explained by it: otherwise a page's content stream listed in a DSS, or
+// shared with a widget's appearance, could be rewritten as "validation data"
+// or "form filling". It returns how many objects it explained.
+func (d *revDiff) explainUnder(newRoot, oldRoot pdf.Object, stop func(*pdf.Dict) bool) int {
+	if newRoot == nil {
+		return 0
+	}
+	seen := map[pdf.Ref]bool{}
+	d.refsUnder(d.new, newRoot, stop, seen)
+	var before map[pdf.Ref]bool
+	n := 0
+	for r := range seen {
+		if !d.changed[r] || d.done[r] {
+			continue
+		}
+		if !d.isNew[r] {
+			if before == nil {
+				before = map[pdf.Ref]bool{}
+				if oldRoot != nil {
+					d.refsUnder(d.old, oldRoot, stop, before)
+				}
+			}
+			if !before[r] {
+				continue
+			}
+		}
+		d.done[r] = true
+		n++
+	}
+	return n
+}
+
+// oldDict returns ref's dictionary as of the previous revision, or nil.
+func (d *revDiff) oldDict(ref pdf.Ref) *pdf.Dict {
+	o, err := d.old.Object(ref)
+	if err != nil {
+		return nil
+	}
+	return dictOf(o)
+}
+
+// explainAppearances accounts for the appearance objects of f's widgets.
+func (d *revDiff) explainAppearances(f pdf.Field) {
+	for _, w := range f.Widgets {
+		var oap, omk pdf.Object
+		if od := d.oldDict(w.Ref); od != nil {
+			oap, omk = od.Get("AP"), od.Get("MK")
+		}
+		d.explainUnder(w.Dict.Get("AP"), oap, isPageLike)
+		d.explainUnder(w.Dict.Get("MK"), omk, isPageLike)
+	}
+}
+
 func dictOf(o pdf.Object) *pdf.Dict {
 	switch x := o.(type) {
 	case *pdf.Dict:
@@ -560,18 +616,8 @@ func (d *revDiff) catalog() error {
 		}
 	}
 	// Everything the DSS holds is validation data.
-	if dss := nc.Get("DSS"); dss != nil {
-		seen := map[pdf.Ref]bool{}
-		d.refsUnder(d.new, dss, isPageLike, seen)
-		for r := range seen {
-			if d.explain(r) {
-				if !d.isNew[r] {
-					d.add(lvlLTA, "DSS updated")
-				} else if oc.Get("DSS") != nil {
-					d.add(lvlLTA, "DSS updated")
-				}
-			}
-		}
+	if n := d.explainUnder(nc.Get("DSS"), oc.Get("DSS"), isPageLike); n > 0 && oc.Get("DSS") != nil {
+		d.add(lvlLTA, "DSS updated")
 	}
 	if ref, ok := nc.Get("Metadata").(pdf.Ref); ok && d.explain(ref) {
 		d.add(lvlLTA, "XMP metadata updated")
@@ -591,13 +637,7 @@ func (d *revDiff) info() {
 	} else if !d.same(oi, ni, 0) {
 		d.add(lvlLTA, "document information (/Info) updated")
 	}
-	if nd, _ := d.new.ResolveDict(ni); nd != nil {
-		seen := map[pdf.Ref]bool{}
-		d.refsUnder(d.new, nd, isPageLike, seen)
-		for r := range seen {
-			d.explain(r)
-		}
-	}
+	d.explainUnder(ni, oi, isPageLike)
 }
 
 // producerKeys are private entries producers update on every save (iText's
@@ -662,11 +702,7 @@ func (d *revDiff) fields() error {
 		if ref, ok := naf.Get("Fields").(pdf.Ref); ok {
 			d.explain(ref)
 		}
-		seen := map[pdf.Ref]bool{}
-		d.refsUnder(d.new, naf.Get("DR"), isPageLike, seen)
-		for r := range seen {
-			d.explain(r)
-		}
+		d.explainUnder(naf.Get("DR"), oaf.Get("DR"), isPageLike)
 	}
 
 	fieldDirty := func(f pdf.Field) bool {
@@ -692,14 +728,8 @@ func (d *revDiff) fields() error {
 		if !fieldDirty(f) && existed {
 			continue
 		}
-		// Every object under the field's appearances belongs to the field.
-		apSeen := map[pdf.Ref]bool{}
-		for _, w := range f.Widgets {
-			d.refsUnder(d.new, w.Dict.Get("AP"), isPageLike, apSeen)
-			d.refsUnder(d.new, w.Dict.Get("MK"), isPageLike, apSeen)
-		}
 		if f.Type == "Sig" {
-			d.sigField(f, of, existed, apSeen)
+			d.sigField(f, of, existed)
 			continue
 		}
 		if !existed {
@@ -708,9 +738,7 @@ func (d *revDiff) fields() error {
 			for _, w := range f.Widgets {
 				d.explain(w.Ref)
 			}
-			for r := range apSeen {
-				d.explain(r)
-			}
+			d.explainAppearances(f)
 			continue
 		}
 		// Form filling: only the value and appearances may differ.
@@ -743,16 +771,8 @@ func (d *revDiff) fields() error {
 		for _, w := range f.Widgets {
 			d.explain(w.Ref)
 		}
-		if ref, ok := f.Value.(pdf.Ref); ok {
-			vs := map[pdf.Ref]bool{ref: true}
-			d.refsUnder(d.new, ref, isPageLike, vs)
-			for r := range vs {
-				d.explain(r)
-			}
-		}
-		for r := range apSeen {
-			d.explain(r)
-		}
+		d.explainUnder(f.Value, of.Value, isPageLike)
+		d.explainAppearances(f)
 	}
 	// Intermediate field nodes whose /Kids grew to take a new field.
 	for ref := range d.changed {
@@ -781,7 +801,7 @@ func stringOf(o pdf.Object) []byte {
 }
 
 // sigField judges a new or changed signature field.
-func (d *revDiff) sigField(f pdf.Field, of pdf.Field, existed bool, apSeen map[pdf.Ref]bool) {
+func (d *revDiff) sigField(f pdf.Field, of pdf.Field, existed bool) {
 	wasSigned := existed && of.Value != nil && !isNull(of.Value)
 	signedNow := f.Value != nil && !isNull(f.Value)
 	valueRef, _ := f.Value.(pdf.Ref)
@@ -790,15 +810,13 @@ func (d *revDiff) sigField(f pdf.Field, of pdf.Field, existed bool, apSeen map[p
 		for _, w := range f.Widgets {
 			d.explain(w.Ref)
 		}
-		for r := range apSeen {
-			d.explain(r)
-		}
-		for _, o := range []pdf.Object{f.Dict.Get("Lock"), f.Dict.Get("SV")} {
-			seen := map[pdf.Ref]bool{}
-			d.refsUnder(d.new, o, isPageLike, seen)
-			for r := range seen {
-				d.explain(r)
+		d.explainAppearances(f)
+		for _, k := range []pdf.Name{"Lock", "SV"} {
+			var old pdf.Object
+			if existed {
+				old = of.Dict.Get(k)
 			}
+			d.explainUnder(f.Dict.Get(k), old, isPageLike)
 		}
 	}
 	switch {
@@ -811,16 +829,21 @@ func (d *revDiff) sigField(f pdf.Field, of pdf.Field, existed bool, apSeen map[p
 			od := of.Dict
 			if keys := d.diffKeys(od, f.Dict, []pdf.Name{"AP", "MK", "F", "P", "Ff"}); keys != "" {
 				d.add(lvlOther, "signature field %s changed (%s)", f.Name, keys)
+			} else if !d.same(od.Get("AP"), f.Dict.Get("AP"), 0) {
+				// What a signed field shows is part of what was signed.
+				d.add(lvlAnnot, "signature field %s: appearance of a signed field changed", f.Name)
 			} else {
-				d.add(lvlForm, "signature field %s: appearance updated", f.Name)
+				d.add(lvlForm, "signature field %s: flags updated", f.Name)
 			}
 		}
 		for _, w := range f.Widgets {
 			if w.Ref != f.Ref && d.changed[w.Ref] {
-				if ow, err := d.old.Object(w.Ref); err != nil || dictOf(ow) == nil || !d.sameDict(dictOf(ow), w.Dict, []pdf.Name{"AP", "MK", "F", "P"}, 0) {
+				if ow := d.oldDict(w.Ref); ow == nil || !d.sameDict(ow, w.Dict, []pdf.Name{"AP", "MK", "F", "P"}, 0) {
 					d.add(lvlOther, "signature field %s: widget changed", f.Name)
+				} else if !d.same(ow.Get("AP"), w.Dict.Get("AP"), 0) {
+					d.add(lvlAnnot, "signature field %s: appearance of a signed field changed", f.Name)
 				} else {
-					d.add(lvlForm, "signature field %s: appearance updated", f.Name)
+					d.add(lvlForm, "signature field %s: flags updated", f.Name)
 				}
 			}
 		}
@@ -1148,12 +1171,12 @@ func (d *revDiff) annots(i int, o, n pdf.Page, widgetOf map[pdf.Ref]pdf.Field) {
 			}
 		}
 		d.add(lvlAnnot, "page %d: %s (object %d) changed", i+1, st, r.Num)
-		seen := map[pdf.Ref]bool{}
 		if ad, _ := d.new.ResolveDict(r); ad != nil {
-			d.refsUnder(d.new, ad.Get("AP"), isPageLike, seen)
-		}
-		for x := range seen {
-			d.explain(x)
+			var oap pdf.Object
+			if od := d.oldDict(r); od != nil {
+				oap = od.Get("AP")
+			}
+			d.explainUnder(ad.Get("AP"), oap, isPageLike)
 		}
 	}
 }
@@ -1165,12 +1188,9 @@ func (d *revDiff) newAnnot(i int, r pdf.Ref) {
 	st := pdf.Name("?")
 	if ad != nil {
 		st, _ = ad.Name("Subtype")
-		seen := map[pdf.Ref]bool{}
-		d.refsUnder(d.new, ad.Get("AP"), isPageLike, seen)
-		d.refsUnder(d.new, ad.Get("Popup"), isPageLike, seen)
-		for x := range seen {
-			d.explain(x)
-		}
+		// A new annotation owns only new objects.
+		d.explainUnder(ad.Get("AP"), nil, isPageLike)
+		d.explainUnder(ad.Get("Popup"), nil, isPageLike)
 	}
 	if !d.isNew[r] {
 		d.add(lvlAnnot, "existing object %d added as an annotation /%s on page %d", r.Num, st, i+1)
@@ -1190,23 +1210,27 @@ func (d *revDiff) structTree() {
 	if st == nil {
 		return
 	}
-	seen := map[pdf.Ref]bool{}
+	// The walk keeps to the structure itself: pages, annotations, XObjects
+	// and streams (marked content a structure element points at) belong to
+	// the page and are judged there.
 	stop := func(dd *pdf.Dict) bool {
 		t, _ := dd.Name("Type")
 		switch t {
 		case "Page", "Pages", "Annot", "XObject", "Catalog", "Sig":
 			return true
 		}
+		if dd.Has("Length") {
+			return true
+		}
 		s, _ := dd.Name("Subtype")
 		return s != "" // annotations and XObjects without /Type
 	}
-	d.refsUnder(d.new, st, stop, seen)
-	n := 0
-	for r := range seen {
-		if d.explain(r) {
-			n++
-		}
+	oc, _ := d.old.Catalog()
+	var oldST pdf.Object
+	if oc != nil {
+		oldST = oc.Get("StructTreeRoot")
 	}
+	n := d.explainUnder(st, oldST, stop)
 	if n > 0 {
 		d.add(lvlForm, "structure tree updated (%d objects)", n)
 	}
