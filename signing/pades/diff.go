@@ -50,6 +50,7 @@ const (
 	maxAnalysedRevisions = 2000
 	maxWalk              = 500000 // objects visited by one reachability walk
 	maxCompareDepth      = 64
+	maxCompareSteps      = 2000000
 )
 
 // analyse diffs every revision after the first signature against its
@@ -227,6 +228,11 @@ type revDiff struct {
 	roles map[pdf.Ref]string
 	// deletedUnknown are freed objects no rule accounts for.
 	deletedUnknown []pdf.Ref
+	// budget bounds the comparisons of one revision step: objects that
+	// share children under different numbers could otherwise make the
+	// comparison exponential. When it runs out, objects compare unequal,
+	// which reports a change rather than hiding one.
+	budget int
 }
 
 func (d *revDiff) add(level int, format string, args ...any) {
@@ -258,7 +264,7 @@ func (vr *verification) diffRevision(k int) (*revChanges, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &revDiff{vr: vr, k: k, old: old, new: nv, changed: map[pdf.Ref]bool{}, isNew: map[pdf.Ref]bool{}, done: map[pdf.Ref]bool{}, out: &revChanges{}}
+	d := &revDiff{vr: vr, k: k, old: old, new: nv, changed: map[pdf.Ref]bool{}, isNew: map[pdf.Ref]bool{}, done: map[pdf.Ref]bool{}, out: &revChanges{}, budget: maxCompareSteps}
 	rev := vr.f.Revisions()[k]
 	for i, ref := range rev.Objects() {
 		if i%256 == 0 {
@@ -322,9 +328,10 @@ func (vr *verification) diffRevision(k int) (*revChanges, error) {
 // same compares two objects by meaning: references by identity (a changed
 // target is judged on its own), streams by decoded data, numbers by value.
 func (d *revDiff) same(a, b pdf.Object, depth int) bool {
-	if depth > maxCompareDepth {
+	if depth > maxCompareDepth || d.budget <= 0 {
 		return false
 	}
+	d.budget--
 	ra, aRef := a.(pdf.Ref)
 	rb, bRef := b.(pdf.Ref)
 	switch {
@@ -1247,19 +1254,9 @@ func (d *revDiff) deleted(freed []uint32) {
 		d.refsUnder(d.old, oc.Get("DSS"), isPageLike, oldDSS)
 	}
 	for _, num := range freed {
-		var ref pdf.Ref
-		found := false
-		for gen := 0; gen < 2 && !found; gen++ {
-			for _, g := range []uint16{0} {
-				_ = gen
-				r := pdf.Ref{Num: num, Gen: g}
-				if _, err := d.old.Object(r); err == nil {
-					ref, found = r, true
-				}
-			}
-		}
-		if !found {
-			continue
+		ref := pdf.Ref{Num: num}
+		if _, err := d.old.Object(ref); err != nil {
+			continue // nothing was there to delete
 		}
 		if oldDSS[ref] {
 			d.add(lvlLTA, "DSS updated")
