@@ -415,3 +415,46 @@ func nullTime(t *time.Time) *time.Time {
 	u := dbTime(*t)
 	return &u
 }
+
+// ClaimPushes claims due pushes with FOR UPDATE SKIP LOCKED, so that any
+// number of replicas can poll the same table and never push one delivery
+// twice at the same time.
+func (s *Store) ClaimPushes(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*gateway.PushJob, error) {
+	if limit <= 0 {
+		limit = 10
+	}
+	var jobs []*gateway.PushJob
+	err := s.WithTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE deliveries l SET next_attempt_at = $2, attempts = l.attempts + 1
+			FROM agencies a
+			WHERE a.code = l.recipient AND l.seq IN (
+				SELECT d.seq FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $1
+				ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+			RETURNING `+deliveryColumns+`, a.webhook`, dbTime(now), dbTime(now.Add(lease)), limit)
+		if err != nil {
+			return fmt.Errorf("claim pushes: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r rawDelivery
+			var hook string
+			if err := rows.Scan(append(r.dest(), &hook)...); err != nil {
+				return fmt.Errorf("claim pushes: %w", err)
+			}
+			jobs = append(jobs, &gateway.PushJob{Delivery: r.decode(), Webhook: hook})
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("claim pushes: %w", err)
+		}
+		for _, j := range jobs {
+			if j.Document, err = documentBy(ctx, tx, `d.id = $1`, j.Delivery.DocumentID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}

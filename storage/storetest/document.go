@@ -26,6 +26,8 @@ func TestDocumentStore(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"ConcurrentStatusReports", testDocConcurrentStatus},
 		{"Supersede", testDocSupersede},
 		{"PendingReceipts", testDocPendingReceipts},
+		{"ClaimPushes", testDocClaimPushes},
+		{"ConcurrentClaims", testDocConcurrentClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -412,4 +414,121 @@ func testDocPendingReceipts(t *testing.T, s gateway.Store) {
 		t.Fatalf("receipt after SetReceiptCMS: %+v", r)
 	}
 	wantCode(t, s.SetReceiptCMS(ctx, "nope", nil), gateway.ENOTFOUND, "set CMS of a missing receipt")
+}
+
+// pushFixture registers a sender and a recipient with a webhook, and
+// submits n documents whose push to it is due at due.
+func pushFixture(t *testing.T, s gateway.Store, n int, due time.Time) (to string) {
+	t.Helper()
+	from := code(1)
+	to = code(2)
+	mustCreateAgency(t, s, &gateway.Agency{Code: from, Name: "Sender"})
+	mustCreateAgency(t, s, &gateway.Agency{Code: to, Name: "Pushed", Webhook: "https://dms.example.gov.vn/hook"})
+	mustCreateAgency(t, s, &gateway.Agency{Code: code(3), Name: "Pull only"})
+	for i := range n {
+		sub := newSubmission(fmt.Sprintf("push-%d", i), "", from, []string{to, code(3)}, due)
+		for _, d := range sub.Deliveries {
+			if d.Recipient == to {
+				at := due
+				d.NextAttemptAt = &at
+			}
+		}
+		mustCreateDocument(t, s, sub)
+	}
+	return to
+}
+
+func testDocClaimPushes(t *testing.T, s gateway.Store) {
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Second)
+	to := pushFixture(t, s, 1, t0)
+	if jobs, err := s.ClaimPushes(ctx, t0.Add(-time.Second), time.Minute, 10); err != nil || len(jobs) != 0 {
+		t.Fatalf("claim before due: %v, %v", jobs, err)
+	}
+	jobs, err := s.ClaimPushes(ctx, t0, time.Minute, 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %v, %v", jobs, err)
+	}
+	j := jobs[0]
+	if j.Delivery.Recipient != to || j.Webhook != "https://dms.example.gov.vn/hook" || j.Document == nil || j.Document.ID != "push-0" || j.Delivery.Attempts != 1 {
+		t.Fatalf("job: %+v %+v", j, j.Delivery)
+	}
+	wantTime(t, "lease", *j.Delivery.NextAttemptAt, t0.Add(time.Minute))
+	if again, _ := s.ClaimPushes(ctx, t0.Add(30*time.Second), time.Minute, 10); len(again) != 0 {
+		t.Fatalf("a leased push was claimed again: %v", again)
+	}
+	// The lease ran out (the worker crashed): claimable again, second attempt.
+	again, err := s.ClaimPushes(ctx, t0.Add(2*time.Minute), time.Minute, 10)
+	if err != nil || len(again) != 1 || again[0].Delivery.Attempts != 2 {
+		t.Fatalf("claim after the lease: %v, %v", again, err)
+	}
+	// Delivered: never claimed again.
+	err = s.UpdateDocument(ctx, "push-0", func(snap *gateway.DocumentSnapshot) (*gateway.DocumentChange, error) {
+		d := *delivery(snap, to)
+		d.State, d.NextAttemptAt, d.UpdatedAt = gateway.DeliveryDelivered, nil, time.Now()
+		return &gateway.DocumentChange{Deliveries: []*gateway.Delivery{&d}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.ClaimPushes(ctx, t0.Add(time.Hour), time.Minute, 10); len(again) != 0 {
+		t.Fatalf("a delivered push was claimed: %v", again)
+	}
+}
+
+func delivery(snap *gateway.DocumentSnapshot, recipient string) *gateway.Delivery {
+	for _, d := range snap.Deliveries {
+		if d.Recipient == recipient {
+			return d
+		}
+	}
+	return nil
+}
+
+// testDocConcurrentClaims has several workers claim at once, as replicas
+// do: every due push is claimed exactly once.
+func testDocConcurrentClaims(t *testing.T, s gateway.Store) {
+	ctx := context.Background()
+	t0 := time.Now().UTC()
+	const n, workers = 24, 4
+	pushFixture(t, s, n, t0)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				jobs, err := s.ClaimPushes(ctx, t0, time.Hour, 3)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				if len(jobs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, j := range jobs {
+					seen[j.Delivery.DocumentID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct pushes claimed, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Fatalf("%s claimed %d times", id, c)
+		}
+	}
 }
