@@ -1,9 +1,6 @@
 package gateway
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Submission is everything a submit writes: the document with its deliveries,
 // the events of the submission and their receipts. A store writes it in one
@@ -56,13 +53,6 @@ type InboxItem struct {
 	Delivery *Delivery `json:"delivery"`
 }
 
-// PushJob is a delivery claimed for a push to the recipient's webhook.
-type PushJob struct {
-	Delivery *Delivery
-	Document *Document
-	Webhook  string
-}
-
 // DocumentStore keeps documents, their deliveries, events and receipts.
 // Implementations: storage/postgres, storage/sqlite (conformance suite in
 // storage/storetest).
@@ -94,13 +84,6 @@ type DocumentStore interface {
 	// from fn is returned as is and nothing is written; a nil change writes
 	// nothing. ENOTFOUND.
 	UpdateDocument(ctx context.Context, id string, fn func(s *DocumentSnapshot) (*DocumentChange, error)) error
-	// ClaimPushes claims up to limit deliveries that are pending with a push
-	// due at or before now (NextAttemptAt set, the recipient has a webhook):
-	// each gets NextAttemptAt = now+lease and one more attempt, so that no
-	// other worker, in this process or another replica, takes it meanwhile,
-	// and a crashed worker's claim runs out. Claimed rows are skipped, not
-	// waited for (FOR UPDATE SKIP LOCKED).
-	ClaimPushes(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*PushJob, error)
 	// ReceiptsPendingTimestamp lists receipts signed while the timestamp
 	// authority was down, oldest first, at most limit.
 	ReceiptsPendingTimestamp(ctx context.Context, limit int) ([]*Receipt, error)

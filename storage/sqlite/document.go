@@ -199,9 +199,6 @@ func documentBy(ctx context.Context, q querier, where string, args ...any) (*gat
 
 const deliveryColumns = `seq, document_id, recipient, state, status, attempts, next_attempt_at, last_error, acknowledged_at, updated_at`
 
-// deliveryColumnsL is deliveryColumns qualified by the alias l, for joins.
-const deliveryColumnsL = `l.seq, l.document_id, l.recipient, l.state, l.status, l.attempts, l.next_attempt_at, l.last_error, l.acknowledged_at, l.updated_at`
-
 // rawDelivery is rawDocument's counterpart for a deliveries row.
 type rawDelivery struct {
 	seq         int64
@@ -460,58 +457,4 @@ func parseNullTime(s sql.NullString) (*time.Time, error) {
 		return nil, err
 	}
 	return &t, nil
-}
-
-// ClaimPushes claims due pushes. The write transaction holds the file's
-// write lock, so concurrent claimers take turns and never see the same row
-// due.
-func (s *Store) ClaimPushes(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*gateway.PushJob, error) {
-	if limit <= 0 {
-		limit = 10
-	}
-	var jobs []*gateway.PushJob
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumnsL+`, a.webhook FROM deliveries l JOIN agencies a ON a.code = l.recipient
-			WHERE l.state = 'pending' AND l.next_attempt_at IS NOT NULL AND l.next_attempt_at <= ? ORDER BY l.next_attempt_at LIMIT ?`,
-			formatTime(now), limit)
-		if err != nil {
-			return fmt.Errorf("claim pushes: %w", err)
-		}
-		for rows.Next() {
-			var r rawDelivery
-			var hook string
-			if err := rows.Scan(append(r.dest(), &hook)...); err != nil {
-				rows.Close()
-				return fmt.Errorf("claim pushes: %w", err)
-			}
-			d, err := r.decode()
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			jobs = append(jobs, &gateway.PushJob{Delivery: d, Webhook: hook})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("claim pushes: %w", err)
-		}
-		until := now.Add(lease)
-		for _, j := range jobs {
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, attempts = attempts + 1 WHERE document_id = ? AND recipient = ?`,
-				formatTime(until), j.Delivery.DocumentID, j.Delivery.Recipient); err != nil {
-				return fmt.Errorf("claim push %s/%s: %w", j.Delivery.DocumentID, j.Delivery.Recipient, err)
-			}
-			j.Delivery.Attempts++
-			u := until.UTC().Truncate(time.Microsecond)
-			j.Delivery.NextAttemptAt = &u
-			if j.Document, err = documentBy(ctx, tx, `id = ?`, j.Delivery.DocumentID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return jobs, nil
 }
