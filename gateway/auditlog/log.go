@@ -174,44 +174,50 @@ func (l *Log) root(ctx context.Context, size uint64) ([]byte, error) {
 // EINTEGRITY when storage no longer extends the last checkpoint this Log
 // signed (rolled back or edited): it refuses to sign a fork.
 func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
-	size, err := l.Size(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return l.checkpointAt(ctx, size)
+	signed, _, err := l.checkpointNow(ctx)
+	return signed, err
 }
 
-func (l *Log) checkpointAt(ctx context.Context, size uint64) ([]byte, error) {
+// checkpointNow signs a checkpoint at the log's current size and returns it
+// with that size. The last signed checkpoint is read before the size: sizes
+// only grow, so a size read after it is smaller only when storage was rolled
+// back, never because another goroutine or replica signed a larger
+// checkpoint in between.
+func (l *Log) checkpointNow(ctx context.Context) ([]byte, uint64, error) {
+	last, err := l.lastSigned(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	size, err := l.Size(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	root, err := l.root(ctx, size)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if err := l.checkExtendsLast(ctx, size, root); err != nil {
-		return nil, err
+	if err := l.checkExtends(ctx, last, size, root); err != nil {
+		return nil, 0, err
 	}
 	signed, err := SignCheckpoint(Checkpoint{Origin: l.Origin(), Size: size, Root: root}, l.signer)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := l.saveSigned(ctx, size, signed); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	l.mu.Lock()
 	if l.last.Root == nil || size > l.last.Size {
 		l.last = Checkpoint{Origin: l.Origin(), Size: size, Root: root}
 	}
 	l.mu.Unlock()
-	return signed, nil
+	return signed, size, nil
 }
 
-// checkExtendsLast fails with EINTEGRITY unless the tree of size leaves with
-// this root extends the last checkpoint this Log signed. It costs one
+// checkExtends fails with EINTEGRITY unless the tree of size leaves with
+// this root extends last, the last checkpoint signed. It costs one
 // consistency proof, O(log n) reads, and nothing when the size is unchanged.
-func (l *Log) checkExtendsLast(ctx context.Context, size uint64, root []byte) error {
-	last, err := l.lastSigned(ctx)
-	if err != nil {
-		return err
-	}
+func (l *Log) checkExtends(ctx context.Context, last Checkpoint, size uint64, root []byte) error {
 	switch {
 	case last.Root == nil:
 		return nil
@@ -303,7 +309,7 @@ func (l *Log) Prove(ctx context.Context, index uint64) (*Proof, error) {
 	if index >= size {
 		return nil, gateway.Errorf(gateway.EINVALID, "leaf index %d is not below the log's %d leaves", index, size)
 	}
-	cp, err := l.checkpointAt(ctx, size)
+	cp, size, err := l.checkpointNow(ctx)
 	if err != nil {
 		return nil, err
 	}

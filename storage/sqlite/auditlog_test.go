@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -295,4 +296,47 @@ func TestAuditLogTamperDetected(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuditLogCheckpointsWhileAppending: replicas sign checkpoints while
+// others append. A checkpoint another replica signed after this one read
+// the size is no rollback; none of them may refuse.
+func TestAuditLogCheckpointsWhileAppending(t *testing.T) {
+	ctx := context.Background()
+	keys := mustLogKeys(t)
+	s := mustOpen(t, filepath.Join(t.TempDir(), "docgate.db"))
+	defer s.Close()
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Go(func() {
+		defer close(done)
+		l := keys.open(t, s.AuditLog())
+		for i := range 60 {
+			if _, err := l.Append(ctx, leafRecord(i)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for range 3 {
+		l := keys.open(t, s.AuditLog())
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := l.Checkpoint(ctx); err != nil {
+					t.Errorf("checkpoint while appending: %v", err)
+					return
+				}
+				if _, err := l.Prove(ctx, 0); err != nil && gateway.ErrorCode(err) != gateway.EINVALID {
+					t.Errorf("prove while appending: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
