@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+
 	"docgate/certs/devca"
 )
 
@@ -174,7 +177,28 @@ func checkSigned(tb testing.TB, p *signPKI, in, file, field string) pdfsigReport
 		tb.Errorf("new signature: valid %v, trusted %v, total document signed %v:\n%s", last.valid, last.trusted, last.total, last.block)
 	}
 	qpdfCheck(tb, in, file)
+	pdfcpuCheck(tb, in, file)
 	return r
+}
+
+// pdfcpuCheck validates the signed file with pdfcpu (relaxed mode), a reader independent of
+// ours and of poppler's; the file must pass whenever its input passes.
+func pdfcpuCheck(tb testing.TB, in, file string) {
+	tb.Helper()
+	validate := func(path string) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		conf := model.NewDefaultConfiguration()
+		conf.ValidationMode = model.ValidationRelaxed
+		return api.Validate(bytes.NewReader(b), conf)
+	}
+	if err := validate(file); err != nil {
+		if ierr := validate(in); ierr == nil {
+			tb.Errorf("pdfcpu rejects the signed file but accepts its input: %v", err)
+		}
+	}
 }
 
 // validation is pdfsig's "Signature Validation" line.
