@@ -1,0 +1,238 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"docgate/gateway"
+	"docgate/gateway/delivery"
+)
+
+var (
+	_ delivery.Queue   = (*Store)(nil)
+	_ delivery.Secrets = (*Store)(nil)
+)
+
+// Claim takes due push jobs in a write transaction: SQLite runs one at a
+// time, across processes too, so two claimers never take the same row. The
+// lease holds the job while it is pushed outside any transaction.
+func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, lease time.Duration) ([]*delivery.Job, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	now, until := formatTime(at), formatTime(at.Add(lease))
+	claim := delivery.NewClaimToken(worker)
+	var jobs []*delivery.Job
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		jobs = jobs[:0]
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET push_claim = ?, push_claimed_until = ?
+			WHERE seq IN (
+				SELECT d.seq FROM deliveries d JOIN agencies a ON a.code = d.recipient
+				WHERE ((d.state = 'pending' AND d.push_outcome = '' AND a.webhook <> '' AND a.status = 'active'
+				        AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?))
+				    OR (d.push_outcome <> '' AND d.push_reported = 0))
+				  AND (d.push_claimed_until IS NULL OR d.push_claimed_until <= ?)
+				ORDER BY d.seq
+				LIMIT ?)`, claim, until, now, now, n)
+		if err != nil {
+			return fmt.Errorf("claim push jobs: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT d.document_id, d.recipient, d.push_outcome, d.attempts, d.last_error, a.webhook,
+				doc.envelope, doc.pdf, doc.attachments, doc.submitted_at
+			FROM deliveries d JOIN documents doc ON doc.id = d.document_id JOIN agencies a ON a.code = d.recipient
+			WHERE d.push_claim = ? ORDER BY d.seq`, claim)
+		if err != nil {
+			return fmt.Errorf("claim push jobs: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			j := &delivery.Job{Claim: claim}
+			var outcome, env, pdf, atts, submitted string
+			if err := rows.Scan(&j.DocumentID, &j.Recipient, &outcome, &j.Attempts, &j.LastError, &j.Webhook,
+				&env, &pdf, &atts, &submitted); err != nil {
+				return fmt.Errorf("claim push jobs: %w", err)
+			}
+			j.Outcome = delivery.Outcome(outcome)
+			if j.ClaimedUntil, err = parseTime(until); err != nil {
+				return err
+			}
+			if j.SubmittedAt, err = parseTime(submitted); err != nil {
+				return err
+			}
+			if err := decodeJobDocument(j, []byte(env), []byte(pdf), []byte(atts)); err != nil {
+				return err
+			}
+			jobs = append(jobs, j)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("claim push jobs: %w", err)
+		}
+		secrets := map[string]*delivery.Secret{}
+		for _, j := range jobs {
+			sec, ok := secrets[j.Recipient]
+			if !ok {
+				if sec, err = webhookSecret(ctx, tx, j.Recipient, at); err != nil {
+					return err
+				}
+				secrets[j.Recipient] = sec
+			}
+			j.Secret = sec.Current
+			if sec.Previous != nil && at.Before(sec.PreviousUntil) {
+				j.PreviousSecret = sec.Previous
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+func decodeJobDocument(j *delivery.Job, env, pdf, atts []byte) error {
+	if err := json.Unmarshal(env, &j.Envelope); err != nil {
+		return fmt.Errorf("stored envelope of %s: %w", j.DocumentID, err)
+	}
+	if err := json.Unmarshal(pdf, &j.PDF); err != nil {
+		return fmt.Errorf("stored pdf part of %s: %w", j.DocumentID, err)
+	}
+	if err := json.Unmarshal(atts, &j.Attachments); err != nil {
+		return fmt.Errorf("stored attachments of %s: %w", j.DocumentID, err)
+	}
+	return nil
+}
+
+// Succeed records a push the webhook accepted. A delivery the recipient
+// acknowledged, or the sender recalled, while the push was in flight keeps
+// that state: it says more than "delivered".
+func (s *Store) Succeed(ctx context.Context, job *delivery.Job, at time.Time) error {
+	return s.pushUpdate(ctx, job, "record push", `UPDATE deliveries SET push_outcome = 'delivered',
+			state = CASE WHEN state = 'pending' THEN 'delivered' ELSE state END,
+			attempts = attempts + 1, next_attempt_at = NULL, last_error = '', updated_at = ?
+		WHERE document_id = ? AND recipient = ? AND push_claim = ? AND push_outcome = ''`, formatTime(at))
+}
+
+// Fail records a failed push: due again at next, or failed for good when
+// next is zero.
+func (s *Store) Fail(ctx context.Context, job *delivery.Job, reason string, at, next time.Time) error {
+	if next.IsZero() {
+		return s.pushUpdate(ctx, job, "record failed push", `UPDATE deliveries SET push_outcome = 'failed',
+				state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END,
+				attempts = attempts + 1, next_attempt_at = NULL, last_error = ?, updated_at = ?
+			WHERE document_id = ? AND recipient = ? AND push_claim = ? AND push_outcome = ''`, reason, formatTime(at))
+	}
+	return s.pushUpdate(ctx, job, "record failed push", `UPDATE deliveries SET attempts = attempts + 1,
+			next_attempt_at = ?, last_error = ?, updated_at = ?, push_claim = '', push_claimed_until = NULL
+		WHERE document_id = ? AND recipient = ? AND push_claim = ? AND push_outcome = ''`, formatTime(next), reason, formatTime(at))
+}
+
+// Reported marks the outcome reported and ends the claim.
+func (s *Store) Reported(ctx context.Context, job *delivery.Job) error {
+	return s.pushUpdate(ctx, job, "mark push reported", `UPDATE deliveries SET push_reported = 1, push_claim = '', push_claimed_until = NULL
+		WHERE document_id = ? AND recipient = ? AND push_claim = ? AND push_outcome <> ''`)
+}
+
+// Release ends a claim without recording anything.
+func (s *Store) Release(ctx context.Context, job *delivery.Job) error {
+	err := s.pushUpdate(ctx, job, "release push", `UPDATE deliveries SET push_claim = '', push_claimed_until = NULL
+		WHERE document_id = ? AND recipient = ? AND push_claim = ?`)
+	if gateway.ErrorCode(err) == gateway.ECONFLICT {
+		return nil
+	}
+	return err
+}
+
+// pushUpdate runs one statement on a claimed job: args, then document,
+// recipient and claim last. No row changed means the claim is gone.
+func (s *Store) pushUpdate(ctx context.Context, job *delivery.Job, what, q string, args ...any) error {
+	res, err := s.write.ExecContext(ctx, q, append(args, job.DocumentID, job.Recipient, job.Claim)...)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, job.DeliveryID(), translate(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, job.DeliveryID(), err)
+	}
+	if n == 0 {
+		return gateway.Errorf(gateway.ECONFLICT, "%s %s: the claim expired and another worker took the job", what, job.DeliveryID())
+	}
+	return nil
+}
+
+// WebhookSecret returns the agency's secret, creating it the first time.
+func (s *Store) WebhookSecret(ctx context.Context, agency string) (*delivery.Secret, error) {
+	var sec *delivery.Secret
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		sec, err = webhookSecret(ctx, tx, agency, now())
+		return err
+	})
+	return sec, err
+}
+
+// RotateWebhookSecret replaces the secret, keeping the old one valid until
+// at+grace.
+func (s *Store) RotateWebhookSecret(ctx context.Context, agency string, at time.Time, grace time.Duration) (*delivery.Secret, error) {
+	var sec *delivery.Secret
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		old, err := webhookSecret(ctx, tx, agency, at)
+		if err != nil {
+			return err
+		}
+		sec = &delivery.Secret{Agency: agency, Current: newSecret(), Previous: old.Current,
+			PreviousUntil: at.Add(grace).UTC().Truncate(time.Microsecond), CreatedAt: at.UTC().Truncate(time.Microsecond)}
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_secrets SET secret = ?, previous = ?, previous_until = ?, created_at = ?
+			WHERE agency_code = ?`, sec.Current, sec.Previous, formatTime(sec.PreviousUntil), formatTime(sec.CreatedAt), agency)
+		if err != nil {
+			return fmt.Errorf("rotate webhook secret of %s: %w", agency, err)
+		}
+		return nil
+	})
+	return sec, err
+}
+
+// webhookSecret reads an agency's secret, creating a random one when it has
+// none. tx is a write transaction, so nothing else writes between the read
+// and the insert.
+func webhookSecret(ctx context.Context, tx *sql.Tx, agency string, at time.Time) (*delivery.Secret, error) {
+	sec := &delivery.Secret{Agency: agency}
+	var until sql.NullString
+	var created string
+	err := tx.QueryRowContext(ctx, `SELECT secret, previous, previous_until, created_at FROM webhook_secrets WHERE agency_code = ?`,
+		agency).Scan(&sec.Current, &sec.Previous, &until, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		sec.Current, sec.CreatedAt = newSecret(), at.UTC().Truncate(time.Microsecond)
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhook_secrets (agency_code, secret, created_at) VALUES (?, ?, ?)`,
+			agency, sec.Current, formatTime(sec.CreatedAt))
+		if isForeignKey(err) {
+			return nil, gateway.Errorf(gateway.ENOTFOUND, "no agency %s", agency)
+		} else if err != nil {
+			return nil, fmt.Errorf("create webhook secret of %s: %w", agency, err)
+		}
+		return sec, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read webhook secret of %s: %w", agency, err)
+	}
+	if sec.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if until.Valid {
+		if sec.PreviousUntil, err = parseTime(until.String); err != nil {
+			return nil, err
+		}
+	}
+	return sec, nil
+}
+
+// newSecret returns 32 random bytes: as strong as the HMAC-SHA-256 key
+// they become.
+func newSecret() []byte {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return b
+}
