@@ -237,3 +237,34 @@ func TestBrowserPhoneWithoutScript(t *testing.T) {
 	}
 	screenshot(t, ctx, dir, "report-indeterminate-vi-phone")
 }
+
+// TestBrowserRealSignedPDF uploads real signed PDFs through the form to the
+// real verifier (signing/pades): the signed one reads VALID, the one changed
+// after signing reads NOT VALID and says what changed.
+func TestBrowserRealSignedPDF(t *testing.T) {
+	e := mustRealEnv(t, true)
+	ctx := mustBrowser(t)
+	dir := artifactDir(t)
+	for _, tc := range []struct{ file, lang, verdict, shot string }{
+		{realSigned, "vi", "HỢP LỆ", "report-real-signed-vi-desktop"},
+		{realModified, "en", "NOT VALID", "report-real-modified-en-desktop"},
+	} {
+		// The browser opens the file itself, from its own working directory.
+		abs, err := filepath.Abs(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step(t, ctx, "upload "+tc.file,
+			chromedp.Navigate(e.srv.URL+"/verify?lang="+tc.lang),
+			chromedp.WaitVisible(chromedp.ID("verify-form")),
+			chromedp.SetUploadFiles(chromedp.ID("file"), []string{abs}),
+			chromedp.Click(chromedp.ID("verify-submit")),
+			chromedp.WaitVisible(chromedp.ID("verdict")),
+		)
+		mustText(t, ctx, "verdict-title", tc.verdict)
+		screenshot(t, ctx, dir, tc.shot)
+	}
+	if changes := read(t, ctx, "changes", chromedp.Text(chromedp.ID("changes"))); !strings.Contains(changes, "content stream replaced") {
+		t.Errorf("the modified PDF's changes read %q", changes)
+	}
+}

@@ -171,9 +171,10 @@ var messages = map[string]map[string]string{
 		"ts.claimed":    "do máy của người ký tự khai (chưa được xác nhận)",
 		"ts.validation": "chữ ký không ghi thời điểm; đánh giá theo thời điểm kiểm tra",
 
-		"ind.TOTAL_PASSED":  "Đạt",
-		"ind.TOTAL_FAILED":  "Không đạt",
-		"ind.INDETERMINATE": "Chưa xác định được",
+		"ind.TOTAL_PASSED":         "Đạt",
+		"ind.TOTAL_PASSED.changed": "Chữ ký đúng, nhưng văn bản đã bị sửa sau khi ký",
+		"ind.TOTAL_FAILED":         "Không đạt",
+		"ind.INDETERMINATE":        "Chưa xác định được",
 
 		"sub.HASH_FAILURE":                      "Nội dung đã bị thay đổi sau khi ký: mã băm không khớp.",
 		"sub.SIG_CRYPTO_FAILURE":                "Chữ ký không khớp với khoá của người ký.",
@@ -304,9 +305,10 @@ var messages = map[string]map[string]string{
 		"ts.claimed":    "claimed by the signer's computer (not confirmed)",
 		"ts.validation": "the signature states no time; judged at the time of this check",
 
-		"ind.TOTAL_PASSED":  "Passed",
-		"ind.TOTAL_FAILED":  "Failed",
-		"ind.INDETERMINATE": "Cannot be confirmed",
+		"ind.TOTAL_PASSED":         "Passed",
+		"ind.TOTAL_PASSED.changed": "The signature is correct, but the document was changed after it",
+		"ind.TOTAL_FAILED":         "Failed",
+		"ind.INDETERMINATE":        "Cannot be confirmed",
 
 		"sub.HASH_FAILURE":                      "The content was changed after signing: the digest does not match.",
 		"sub.SIG_CRYPTO_FAILURE":                "The signature does not match the signer's key.",

@@ -119,6 +119,13 @@ func newReportView(pg *page, rep *gateway.Report, name string, size int64, sum s
 			Revision:      s.Revision,
 			Errors:        s.Errors,
 		}
+		// The signature's own check can pass while the document was changed
+		// after it in a way it does not allow; a green "passed" under a red
+		// verdict would mislead a clerk, so the card says both.
+		if s.Modification == "OTHER" && s.Indication == gateway.IndicationPassed {
+			sv.Class = "bad"
+			sv.Result = pg.T("ind.TOTAL_PASSED.changed")
+		}
 		if s.Kind == "timestamp" {
 			nts++
 			sv.Heading = pg.Tf("sig.ts.n", nts)
