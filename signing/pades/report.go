@@ -22,7 +22,7 @@ func WriteSummary(w io.Writer, name string, rep *gateway.Report) error {
 	case gateway.VerdictInvalid:
 		b.WriteString(" (a signature is broken or the document was changed illegally")
 	case gateway.VerdictIndeterminate:
-		b.WriteString(" (signatures intact, but trust, revocation or time could not be established")
+		b.WriteString(" (nothing proven broken, but trust, revocation, time or a signer's certificate could not be established")
 	case gateway.VerdictUnsigned:
 		b.WriteString(" (no signature")
 	}
