@@ -151,15 +151,20 @@ func (b *signBuilder) appearance(u *pdf.Update, rect [4]float64, signed time.Tim
 
 // appearanceImage adds a PNG as an RGB image XObject, its alpha channel as a soft mask.
 func appearanceImage(u *pdf.Update, data []byte) (pdf.Ref, int, int, error) {
+	// The size is checked before decoding: a small PNG can claim a huge canvas.
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return pdf.Ref{}, 0, 0, fmt.Errorf("sign: appearance image: %w", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 8192 || cfg.Height > 8192 || cfg.Width*cfg.Height > 16<<20 {
+		return pdf.Ref{}, 0, 0, fmt.Errorf("sign: appearance image of %dx%d pixels is too large (at most 16 megapixels)", cfg.Width, cfg.Height)
+	}
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		return pdf.Ref{}, 0, 0, fmt.Errorf("sign: appearance image: %w", err)
 	}
 	bd := img.Bounds()
 	iw, ih := bd.Dx(), bd.Dy()
-	if iw == 0 || ih == 0 || iw*ih > 16<<20 {
-		return pdf.Ref{}, 0, 0, fmt.Errorf("sign: appearance image of %dx%d pixels", iw, ih)
-	}
 	rgb := make([]byte, 0, iw*ih*3)
 	alpha := make([]byte, 0, iw*ih)
 	opaque := true

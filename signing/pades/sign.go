@@ -116,6 +116,8 @@ const (
 	RefuseNoField
 	// RefuseFieldSigned: the named field is signed already.
 	RefuseFieldSigned
+	// RefuseNoPage: the page asked for a visible signature does not exist.
+	RefuseNoPage
 )
 
 // RefusalError is returned when a document must not or cannot be signed. Nothing useful has been

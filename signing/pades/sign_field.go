@@ -129,7 +129,7 @@ func newSignBuilder(f *pdf.File, o *SignOptions) (*signBuilder, error) {
 		idx = o.Visible.Page - 1
 	}
 	if idx >= len(pages) {
-		return nil, fmt.Errorf("sign: page %d does not exist: the document has %d pages", idx+1, len(pages))
+		return nil, refuse(RefuseNoPage, nil, "page %d does not exist: the document has %d pages", idx+1, len(pages))
 	}
 	b.page = pages[idx]
 	if b.page.Ref == (pdf.Ref{}) {

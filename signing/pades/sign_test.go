@@ -8,7 +8,11 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -371,14 +375,20 @@ func TestSignOptionsChecked(t *testing.T) {
 	k, _ := rsa.GenerateKey(rand.Reader, 1024)
 	data := minimalPDF(0)
 	for name, mut := range map[string]func(*SignOptions){
-		"no signer":   func(o *SignOptions) { o.Signer = nil },
-		"no chain":    func(o *SignOptions) { o.Chain = nil },
-		"sha1":        func(o *SignOptions) { o.Hash = crypto.SHA1 },
-		"pss on ec":   func(o *SignOptions) { o.PSS = true },
-		"subfilter":   func(o *SignOptions) { o.SubFilter = "adbe.x509.rsa_sha1" },
-		"certify 4":   func(o *SignOptions) { o.Certify = 4 },
-		"wrong key":   func(o *SignOptions) { o.Signer = k },
-		"no page 9":   func(o *SignOptions) { o.Visible = &Appearance{Page: 9, Rect: [4]float64{0, 0, 100, 100}} },
+		"no signer": func(o *SignOptions) { o.Signer = nil },
+		"no chain":  func(o *SignOptions) { o.Chain = nil },
+		"sha1":      func(o *SignOptions) { o.Hash = crypto.SHA1 },
+		"pss on ec": func(o *SignOptions) { o.PSS = true },
+		"subfilter": func(o *SignOptions) { o.SubFilter = "adbe.x509.rsa_sha1" },
+		"certify 4": func(o *SignOptions) { o.Certify = 4 },
+		"wrong key": func(o *SignOptions) { o.Signer = k },
+		"no page 9": func(o *SignOptions) { o.Visible = &Appearance{Page: 9, Rect: [4]float64{0, 0, 100, 100}} },
+		"not a png": func(o *SignOptions) {
+			o.Visible = &Appearance{Rect: [4]float64{0, 0, 100, 100}, Image: []byte("GIF89a")}
+		},
+		"huge png": func(o *SignOptions) {
+			o.Visible = &Appearance{Rect: [4]float64{0, 0, 100, 100}, Image: hugePNGHeader()}
+		},
 		"empty rect":  func(o *SignOptions) { o.Visible = &Appearance{Page: 1, Rect: [4]float64{5, 5, 5, 50}} },
 		"no rect new": func(o *SignOptions) { o.Visible = &Appearance{Page: 1} },
 	} {
@@ -390,6 +400,18 @@ func TestSignOptionsChecked(t *testing.T) {
 	}
 }
 
+// TestSignHugeImage: a PNG claiming a huge canvas is refused from its header, before decoding.
+func TestSignHugeImage(t *testing.T) {
+	p := mustPKI(t, "ec")
+	o := p.opts()
+	o.Visible = &Appearance{Rect: [4]float64{0, 0, 100, 100}, Image: hugePNGHeader()}
+	data := minimalPDF(0)
+	_, err := Sign(context.Background(), bytes.NewReader(data), int64(len(data)), new(bytes.Buffer), o)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestSealRect(t *testing.T) {
 	person := [4]float64{300, 100, 450, 160}
 	s := SealRect(person, 90, 90)
@@ -397,4 +419,16 @@ func TestSealRect(t *testing.T) {
 	if s[2] != 350 || s[0] != 260 || s[1] != 85 || s[3] != 175 {
 		t.Fatalf("seal at %v", s)
 	}
+}
+
+// hugePNGHeader is a PNG whose header claims 100000x100000 pixels: refused before decoding.
+func hugePNGHeader() []byte {
+	var b bytes.Buffer
+	png.Encode(&b, image.NewGray(image.Rect(0, 0, 1, 1)))
+	data := b.Bytes()
+	// IHDR's width and height sit at bytes 16..23, its CRC (over type and data) at 29..32.
+	binary.BigEndian.PutUint32(data[16:], 100000)
+	binary.BigEndian.PutUint32(data[20:], 100000)
+	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
+	return data
 }
