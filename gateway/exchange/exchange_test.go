@@ -73,9 +73,10 @@ type fixture struct {
 	ver   *fakeVerifier
 	roots *x509.CertPool
 	tsa   *tsp.Authority
+	ca    *devca.CA
 }
 
-func openStores(t *testing.T) (gateway.Store, gateway.BlobStore) {
+func openStores(t testing.TB) (gateway.Store, gateway.BlobStore) {
 	t.Helper()
 	ctx := context.Background()
 	var store gateway.Store
@@ -124,7 +125,7 @@ func openStores(t *testing.T) (gateway.Store, gateway.BlobStore) {
 	return store, blobs
 }
 
-func adminExec(t *testing.T, url, sql string) {
+func adminExec(t testing.TB, url, sql string) {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
@@ -136,7 +137,14 @@ func adminExec(t *testing.T, url, sql string) {
 	}
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	return newFixtureCA(t, "")
+}
+
+// newFixtureCA is newFixture with the dev CA's CRL and OCSP URLs under
+// baseURL.
+func newFixtureCA(t testing.TB, baseURL string) *fixture {
 	t.Helper()
 	store, blobs := openStores(t)
 	ctx := context.Background()
@@ -148,7 +156,7 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	ca, err := devca.Init(t.TempDir(), devca.Options{})
+	ca, err := devca.Init(t.TempDir(), devca.Options{BaseURL: baseURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +173,7 @@ func newFixture(t *testing.T) *fixture {
 		Store: store, Blobs: blobs, Verifier: ver, Policy: exchange.DefaultPolicy, TempDir: t.TempDir(),
 		Sealer: &evidence.Sealer{Signer: sealKey, Certificate: sealCert, Chain: []*x509.Certificate{ca.Root()}, TSA: tsa},
 	}
-	return &fixture{svc: svc, store: store, blobs: blobs, ver: ver, roots: roots, tsa: tsa}
+	return &fixture{svc: svc, store: store, blobs: blobs, ver: ver, roots: roots, tsa: tsa, ca: ca}
 }
 
 func as(code string) context.Context {

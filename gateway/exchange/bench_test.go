@@ -1,0 +1,160 @@
+package exchange_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"docgate/certs"
+	"docgate/certs/devca"
+	"docgate/gateway"
+	"docgate/gateway/exchange"
+	"docgate/signing/pades"
+)
+
+// signedPDF is a one-page PDF of about size bytes (incompressible padding in
+// a stream), signed by an agency certificate of ca.
+func signedPDF(tb testing.TB, ca *devca.CA, code string, size int) []byte {
+	tb.Helper()
+	pad := make([]byte, size/2)
+	rand.Read(pad)
+	hexPad := fmt.Sprintf("%x", pad)
+	var b bytes.Buffer
+	var offs []int
+	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	obj := func(body string) {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), body)
+	}
+	content := "BT /F1 24 Tf 72 720 Td (Cong van) Tj ET\n% " + hexPad
+	obj("<< /Type /Catalog /Pages 2 0 R >>")
+	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>")
+	obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
+	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f\r\n", len(offs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n\r\n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /ID [<00112233445566778899AABBCCDDEEFF> <00112233445566778899AABBCCDDEEFF>] >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	iss, err := ca.Issue(devca.IssueRequest{AgencyCode: code, OrgName: "Văn phòng"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out bytes.Buffer
+	in := b.Bytes()
+	if _, err := pades.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, pades.SignOptions{Signer: iss.Key, Chain: []*x509.Certificate{iss.Cert, ca.Root()}}); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// BenchmarkSubmit measures the whole submit path with the real PAdES
+// verifier (revocation answered by the dev CA's OCSP over HTTP), receipts
+// sealed and timestamped, blobs and metadata in the configured stores
+// (PostgreSQL and MinIO under scripts/test), against a baseline of raw blob
+// puts of the same bytes to the same blob store. It reports throughput and
+// p50/p99 latency of each.
+func BenchmarkSubmit(b *testing.B) {
+	for _, size := range []int{100 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("size=%dKiB", size>>10), func(b *testing.B) { benchSubmit(b, size) })
+	}
+}
+
+func benchSubmit(b *testing.B, size int) {
+	f := newBenchFixture(b)
+	// Distinct documents, as in real traffic; cycled when b.N is larger.
+	pool := make([][]byte, 16)
+	for i := range pool {
+		pool[i] = signedPDF(b, f.ca, sender, size)
+	}
+	pdf := pool[0]
+	const concurrency = 4
+
+	run := func(name string, op func(i int) error) {
+		b.Run(name, func(b *testing.B) {
+			lat := make([]time.Duration, b.N)
+			var next int64
+			var mu sync.Mutex
+			b.SetBytes(int64(len(pdf)))
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			errs := make(chan error, concurrency)
+			for range concurrency {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						mu.Lock()
+						i := next
+						next++
+						mu.Unlock()
+						if i >= int64(b.N) {
+							return
+						}
+						t0 := time.Now()
+						if err := op(int(i)); err != nil {
+							errs <- err
+							return
+						}
+						lat[i] = time.Since(t0)
+					}
+				}()
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			select {
+			case err := <-errs:
+				b.Fatal(err)
+			default:
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "docs/s")
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
+	}
+	run("baseline-put", func(i int) error {
+		_, err := f.blobs.Put(context.Background(), bytes.NewReader(pool[i%len(pool)]), gateway.PutOptions{})
+		return err
+	})
+	run("submit", func(i int) error {
+		body := pool[i%len(pool)]
+		_, err := f.svc.Submit(as(sender), gateway.Envelope{From: sender, To: []string{recipB}, Subject: "bench"},
+			&exchange.Upload{Name: "doc.pdf", Body: bytes.NewReader(body)}, exchange.NoUploads{})
+		return err
+	})
+}
+
+// newBenchFixture is a fixture with the real PAdES verifier: the dev CA's
+// root is the trust anchor and its OCSP responder runs on a local server.
+func newBenchFixture(b *testing.B) *fixture {
+	var h http.Handler = http.NotFoundHandler()
+	var hmu sync.RWMutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hmu.RLock()
+		defer hmu.RUnlock()
+		h.ServeHTTP(w, r)
+	}))
+	b.Cleanup(srv.Close)
+	f := newFixtureCA(b, srv.URL)
+	hmu.Lock()
+	h = http.StripPrefix("", f.ca.Handler())
+	hmu.Unlock()
+	trust := certs.NewTrustStore()
+	trust.AddAnchor(f.ca.Root())
+	f.svc.Verifier = &pades.Verifier{Trust: trust, Revocation: certs.NewRevocationChecker(certs.RevocationConfig{})}
+	return f
+}
+
