@@ -150,11 +150,10 @@ func newBenchFixture(b *testing.B) *fixture {
 	b.Cleanup(srv.Close)
 	f := newFixtureCA(b, srv.URL)
 	hmu.Lock()
-	h = http.StripPrefix("", f.ca.Handler())
+	h = f.ca.Handler()
 	hmu.Unlock()
 	trust := certs.NewTrustStore()
 	trust.AddAnchor(f.ca.Root())
 	f.svc.Verifier = &pades.Verifier{Trust: trust, Revocation: certs.NewRevocationChecker(certs.RevocationConfig{})}
 	return f
 }
-
