@@ -24,9 +24,13 @@ With --json each file gives one JSON object on its own line (JSON lines), the
 validation report of DESIGN.md plus "file"; an unreadable file gives
 {"file": ..., "error": ...}.`
 
-// verifyTimeout bounds one file so that a hostile file cannot hold the
-// command; readable files answer in far less.
-const verifyTimeout = 60 * time.Second
+// A file's time limit, unless --timeout sets one: hostile structure must get
+// an answer within seconds, while a large honest file needs time to be hashed
+// on a busy machine, so the limit grows with the size.
+const (
+	verifyBaseTimeout = 5 * time.Second
+	verifyBytesPerSec = 50 << 20
+)
 
 func runVerify(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "verify", verifyUsage)
@@ -34,7 +38,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	fs.Var(&trust, "trust", "PEM or DER file (or directory) of trust anchors; repeatable")
 	asJSON := fs.Bool("json", false, "print the validation report as JSON lines")
 	online := fs.Bool("online", false, "fetch revocation data (OCSP, CRL) when the PDF does not embed it")
-	timeout := fs.Duration("timeout", verifyTimeout, "time limit per file")
+	timeout := fs.Duration("timeout", 0, "time limit per file (default 5s plus 1s per 50 MB)")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -108,6 +112,9 @@ func verifyFile(ctx context.Context, v *pades.Verifier, name string, opts gatewa
 	}
 	if st.IsDir() {
 		return nil, errors.New("is a directory")
+	}
+	if timeout <= 0 {
+		timeout = verifyBaseTimeout + time.Duration(st.Size()/verifyBytesPerSec)*time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -421,7 +421,7 @@ func VerifyWithin(ctx context.Context, v *Verifier, r io.ReaderAt, size int64, o
 	case res := <-done:
 		return res.rep, res.err
 	case <-ctx.Done():
-		return nil, gateway.Errorf(gateway.EINVALID, "verification did not finish in time: %s", ctx.Err().Error())
+		return nil, gateway.Errorf(gateway.EINVALID, "verification did not finish in time (%s): the file is hostile or very large; a larger time limit may help", ctx.Err().Error())
 	}
 }
 
