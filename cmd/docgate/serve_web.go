@@ -30,6 +30,8 @@ func openPages(cfg *ServeConfig, logger *slog.Logger) (http.Handler, error) {
 		return nil, failf("serve: create the upload spool directory: %v", err)
 	}
 	v := &pades.Verifier{Trust: trust, Revocation: certs.NewRevocationChecker(certs.RevocationConfig{})}
-	p := &web.Pages{Verifier: v, Online: true, Logger: logger, TempDir: spool}
+	// Receipts are sealed by the gateway under one of these anchors (in
+	// --dev the development root, which serve adds to TrustFiles).
+	p := &web.Pages{Verifier: v, Online: true, ReceiptRoots: trust.CertPool(), Logger: logger, TempDir: spool}
 	return p.Handler(), nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"docgate/gateway/evidence"
 )
 
 // chromiumPath is Debian's chromium; scripts/test installs it when missing.
@@ -267,4 +269,32 @@ func TestBrowserRealSignedPDF(t *testing.T) {
 	if changes := read(t, ctx, "changes", chromedp.Text(chromedp.ID("changes"))); !strings.Contains(changes, "content stream replaced") {
 		t.Errorf("the modified PDF's changes read %q", changes)
 	}
+}
+
+// TestBrowserReceipt uploads a receipt through the same form: the page
+// recognises it and says what it proves.
+func TestBrowserReceipt(t *testing.T) {
+	at := time.Date(2026, 11, 23, 2, 30, 0, 0, time.UTC)
+	der, roots := mustReceipt(t, &evidence.Record{
+		EvidenceID: evidence.NewID(), Event: "SubmissionAcceptance", EventTime: at, SubmissionTime: at,
+		DocumentID: "doc_7816", Sender: "000.00.00.H41", Recipients: []string{"000.00.00.G22"},
+		Number: "7816/UBND-VP", Subject: "Báo cáo tình hình kinh tế - xã hội tháng 11",
+		Document: evidence.PartDigest{Name: "bao-cao-t11.pdf", ContentType: "application/pdf", DigestMethod: "SHA-256", Digest: strings.Repeat("a1", 32)},
+	})
+	path := filepath.Join(t.TempDir(), "01-SubmissionAcceptance.p7s")
+	if err := os.WriteFile(path, der, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := mustReceiptEnv(t, roots)
+	ctx := mustBrowser(t)
+	step(t, ctx, "upload a receipt",
+		chromedp.Navigate(e.srv.URL+"/verify?lang=vi"),
+		chromedp.WaitVisible(chromedp.ID("verify-form")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{path}),
+		chromedp.Click(chromedp.ID("verify-submit")),
+		chromedp.WaitVisible(chromedp.ID("verdict")),
+	)
+	mustText(t, ctx, "verdict-title", "BIÊN NHẬN HỢP LỆ")
+	mustText(t, ctx, "receipt-digest", strings.Repeat("a1", 32))
+	screenshot(t, ctx, artifactDir(t), "receipt-valid-vi-desktop")
 }

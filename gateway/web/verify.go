@@ -73,6 +73,10 @@ func (p *Pages) handleVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !looksLikePDF(f) {
+		if looksLikeDER(f) {
+			p.handleReceipt(w, r, f, name, size)
+			return
+		}
 		p.formError(w, r, http.StatusUnsupportedMediaType, "err.notpdf", name)
 		return
 	}

@@ -144,7 +144,7 @@ func newReportView(pg *page, rep *gateway.Report, name string, size int64, sum s
 			sv.IntactText = pg.T("sig.intact.no")
 		}
 		if !s.SigningTime.IsZero() {
-			sv.Time = s.SigningTime.In(vietnam).Format("02/01/2006 15:04:05") + " (" + pg.T("sig.vntime") + ", UTC+07:00)"
+			sv.Time = vnTime(pg, s.SigningTime)
 			sv.TimeUTC = s.SigningTime.UTC().Format("2006-01-02T15:04:05Z")
 		}
 		if s.TimeSource != "" {

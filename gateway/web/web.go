@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"crypto/x509"
 	"embed"
 	"fmt"
 	"html/template"
@@ -41,6 +42,10 @@ type Pages struct {
 	// so an anonymous upload cannot make the gateway contact addresses of
 	// its choosing; still off unless the wiring says so.
 	Online bool
+	// ReceiptRoots are the roots a receipt's seal and timestamp must chain
+	// to (the gateway's own root); nil means the page cannot verify
+	// receipts and says so.
+	ReceiptRoots *x509.CertPool
 	// Logger receives failures the user only sees as a request ID.
 	Logger *slog.Logger
 	// MaxUpload bounds an uploaded file in bytes; 0 means DefaultMaxUpload.
@@ -102,7 +107,7 @@ func mustTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/icons.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"verify.html", "report.html", "error.html"} {
+	for _, name := range []string{"verify.html", "report.html", "receipt.html", "error.html"} {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name))
 		out[name] = t
 	}
@@ -118,6 +123,7 @@ type page struct {
 	Error    string
 	MaxBytes string
 	Report   *reportView
+	Receipt  *receiptView
 	msgs     map[string]string
 }
 
