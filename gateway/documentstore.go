@@ -84,6 +84,9 @@ type DocumentStore interface {
 	// from fn is returned as is and nothing is written; a nil change writes
 	// nothing. ENOTFOUND.
 	UpdateDocument(ctx context.Context, id string, fn func(s *DocumentSnapshot) (*DocumentChange, error)) error
+	// SetLogIndex records where the audit log holds the leaf of a receipt's
+	// event. ENOTFOUND.
+	SetLogIndex(ctx context.Context, receiptID string, index int64) error
 	// ReceiptsPendingTimestamp lists receipts signed while the timestamp
 	// authority was down, oldest first, at most limit.
 	ReceiptsPendingTimestamp(ctx context.Context, limit int) ([]*Receipt, error)

@@ -166,7 +166,8 @@ func TestExchangeEndToEnd(t *testing.T) {
 
 	var trail struct {
 		Events []struct {
-			Type string `json:"type"`
+			Type     string `json:"type"`
+			LogIndex *int64 `json:"logIndex"`
 		} `json:"events"`
 	}
 	if err := json.Unmarshal([]byte(mustRun(t, as(senderTok), "trail", id, "--json")), &trail); err != nil {
@@ -175,6 +176,9 @@ func TestExchangeEndToEnd(t *testing.T) {
 	var types []string
 	for _, e := range trail.Events {
 		types = append(types, e.Type)
+		if e.LogIndex == nil {
+			t.Fatalf("event %s is not in the audit log", e.Type)
+		}
 	}
 	if strings.Join(types, " ") != "SubmissionAcceptance ContentConsignment ContentHandover ConsignmentAcceptance" {
 		t.Fatalf("trail: %v", types)

@@ -57,7 +57,7 @@ func openExchange(cfg *ServeConfig, store gateway.Store, blobs gateway.BlobStore
 	logger.Info("document exchange on", "seal", sealer.Certificate.Subject.String(), "trust_anchors", len(cfg.TrustFiles),
 		"require_signature", policy.RequireSignature, "spool", spool)
 	return &exchange.Service{
-		Store: store, Blobs: blobs, Sealer: sealer, Policy: policy, CodeRule: cfg.CodeRule, TempDir: spool, Logger: logger,
+		Store: store, Blobs: blobs, Sealer: sealer, Log: pki.log, Policy: policy, CodeRule: cfg.CodeRule, TempDir: spool, Logger: logger,
 		Verifier: &pades.Verifier{Trust: trust, Revocation: certs.NewRevocationChecker(certs.RevocationConfig{})},
 	}, nil
 }

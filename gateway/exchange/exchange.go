@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"docgate/gateway"
+	"docgate/gateway/auditlog"
 	"docgate/gateway/evidence"
 )
 
@@ -31,6 +32,8 @@ type Service struct {
 	// that requires no signature.
 	Verifier gateway.Verifier
 	Sealer   *evidence.Sealer
+	// Log, when set, gets one leaf per event after it is committed.
+	Log      *auditlog.Log
 	Policy   Policy
 	Limits   Limits
 	CodeRule gateway.AgencyCodeRule

@@ -29,7 +29,8 @@ func (s *Service) RecordPushFailed(ctx context.Context, documentID, recipient, r
 }
 
 func (s *Service) recordPush(ctx context.Context, documentID, recipient, event, note string, reasons []string) error {
-	return s.Store.UpdateDocument(ctx, documentID, func(snap *gateway.DocumentSnapshot) (*gateway.DocumentChange, error) {
+	var logged *loggedChange
+	err := s.Store.UpdateDocument(ctx, documentID, func(snap *gateway.DocumentSnapshot) (*gateway.DocumentChange, error) {
 		if delivery(snap, recipient) == nil {
 			return nil, gateway.Errorf(gateway.ENOTFOUND, "%s is not a recipient of document %s", recipient, documentID)
 		}
@@ -49,6 +50,11 @@ func (s *Service) recordPush(ctx context.Context, documentID, recipient, event, 
 		if err != nil {
 			return nil, err
 		}
+		logged = &loggedChange{doc: snap.Document, events: []*gateway.Event{r.event}}
 		return &gateway.DocumentChange{Events: []*gateway.Event{r.event}, Receipts: []*gateway.Receipt{r.receipt}}, nil
 	})
+	if err == nil {
+		s.appendLogged(ctx, logged)
+	}
+	return err
 }

@@ -17,6 +17,7 @@ func (s *Service) Acknowledge(ctx context.Context, id string) (*gateway.Receipt,
 		return nil, err
 	}
 	var out *gateway.Receipt
+	var logged *loggedChange
 	err = s.Store.UpdateDocument(ctx, id, func(snap *gateway.DocumentSnapshot) (*gateway.DocumentChange, error) {
 		d := delivery(snap, p.AgencyCode)
 		if d == nil {
@@ -36,7 +37,7 @@ func (s *Service) Acknowledge(ctx context.Context, id string) (*gateway.Receipt,
 		}
 		nd := *d
 		nd.State, nd.AcknowledgedAt, nd.UpdatedAt = gateway.DeliveryAcknowledged, &at, at
-		out = r.receipt
+		out, logged = r.receipt, &loggedChange{doc: snap.Document, events: []*gateway.Event{r.event}}
 		return &gateway.DocumentChange{Deliveries: []*gateway.Delivery{&nd}, Events: []*gateway.Event{r.event}, Receipts: []*gateway.Receipt{r.receipt}}, nil
 	})
 	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
@@ -44,6 +45,7 @@ func (s *Service) Acknowledge(ctx context.Context, id string) (*gateway.Receipt,
 	} else if err != nil {
 		return nil, err
 	}
+	s.appendLogged(ctx, logged)
 	if out == nil {
 		return s.lastReceipt(ctx, id, gateway.EventContentHandover, p.AgencyCode)
 	}
@@ -97,6 +99,7 @@ func (s *Service) ReportStatus(ctx context.Context, id string, st gateway.Proces
 		return nil, gateway.Errorf(gateway.EINVALID, "note is longer than 2000 bytes")
 	}
 	var out *gateway.Receipt
+	var logged *loggedChange
 	err = s.Store.UpdateDocument(ctx, id, func(snap *gateway.DocumentSnapshot) (*gateway.DocumentChange, error) {
 		d := delivery(snap, p.AgencyCode)
 		if d == nil {
@@ -119,13 +122,16 @@ func (s *Service) ReportStatus(ctx context.Context, id string, st gateway.Proces
 		}
 		nd := *d
 		nd.Status, nd.UpdatedAt = st, at
-		out = r.receipt
+		out, logged = r.receipt, &loggedChange{doc: snap.Document, events: []*gateway.Event{r.event}}
 		return &gateway.DocumentChange{Deliveries: []*gateway.Delivery{&nd}, Events: []*gateway.Event{r.event}, Receipts: []*gateway.Receipt{r.receipt}}, nil
 	})
 	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
 		return nil, notFound(id)
+	} else if err != nil {
+		return nil, err
 	}
-	return out, err
+	s.appendLogged(ctx, logged)
+	return out, nil
 }
 
 // processed are the statuses after which a document can no longer be
@@ -143,6 +149,7 @@ func (s *Service) Recall(ctx context.Context, id, reason string) (*gateway.Recei
 		return nil, err
 	}
 	var out *gateway.Receipt
+	var logged *loggedChange
 	err = s.Store.UpdateDocument(ctx, id, func(snap *gateway.DocumentSnapshot) (*gateway.DocumentChange, error) {
 		doc := snap.Document
 		if doc.Envelope.From != p.AgencyCode {
@@ -171,13 +178,16 @@ func (s *Service) Recall(ctx context.Context, id, reason string) (*gateway.Recei
 			nd.State, nd.UpdatedAt = gateway.DeliveryRecalled, at
 			ch.Deliveries = append(ch.Deliveries, &nd)
 		}
-		out = r.receipt
+		out, logged = r.receipt, &loggedChange{doc: doc, events: ch.Events}
 		return ch, nil
 	})
 	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
 		return nil, notFound(id)
+	} else if err != nil {
+		return nil, err
 	}
-	return out, err
+	s.appendLogged(ctx, logged)
+	return out, nil
 }
 
 func nonEmpty(s string) []string {
@@ -227,5 +237,17 @@ func (s *Service) RunRestamper(ctx context.Context, interval time.Duration) {
 				s.logger().Warn("receipts still wait for their timestamp", "err", err)
 			}
 		}
+	}
+}
+
+// loggedChange is what an update committed, for the audit log.
+type loggedChange struct {
+	doc    *gateway.Document
+	events []*gateway.Event
+}
+
+func (s *Service) appendLogged(ctx context.Context, c *loggedChange) {
+	if c != nil {
+		s.appendLog(ctx, c.doc, c.events)
 	}
 }

@@ -218,6 +218,7 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 		}
 		return nil, err
 	}
+	s.appendLog(ctx, d, sub.Events)
 	s.logger().InfoContext(ctx, "document submitted", "document", d.ID, "from", env.From, "to", strings.Join(env.To, ","),
 		"size", d.PDF.Size, "attachments", len(d.Attachments))
 	return &Submitted{Document: d, Receipt: sub.Receipts[0], Created: true}, nil

@@ -415,3 +415,15 @@ func nullTime(t *time.Time) *time.Time {
 	u := dbTime(*t)
 	return &u
 }
+
+// SetLogIndex records the audit log index of a receipt's event. ENOTFOUND.
+func (s *Store) SetLogIndex(ctx context.Context, receiptID string, index int64) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE events SET log_index = $1 WHERE receipt_id = $2`, index, receiptID)
+	if err != nil {
+		return fmt.Errorf("set log index of %s: %w", receiptID, translate(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return gateway.Errorf(gateway.ENOTFOUND, "no event with receipt %s", receiptID)
+	}
+	return nil
+}

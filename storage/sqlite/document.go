@@ -458,3 +458,15 @@ func parseNullTime(s sql.NullString) (*time.Time, error) {
 	}
 	return &t, nil
 }
+
+// SetLogIndex records the audit log index of a receipt's event. ENOTFOUND.
+func (s *Store) SetLogIndex(ctx context.Context, receiptID string, index int64) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE events SET log_index = ? WHERE receipt_id = ?`, index, receiptID)
+	if err != nil {
+		return fmt.Errorf("set log index of %s: %w", receiptID, translate(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gateway.Errorf(gateway.ENOTFOUND, "no event with receipt %s", receiptID)
+	}
+	return nil
+}

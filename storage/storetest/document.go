@@ -26,6 +26,7 @@ func TestDocumentStore(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"ConcurrentStatusReports", testDocConcurrentStatus},
 		{"Supersede", testDocSupersede},
 		{"PendingReceipts", testDocPendingReceipts},
+		{"LogIndex", testDocLogIndex},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -412,4 +413,18 @@ func testDocPendingReceipts(t *testing.T, s gateway.Store) {
 		t.Fatalf("receipt after SetReceiptCMS: %+v", r)
 	}
 	wantCode(t, s.SetReceiptCMS(ctx, "nope", nil), gateway.ENOTFOUND, "set CMS of a missing receipt")
+}
+
+func testDocLogIndex(t *testing.T, s gateway.Store) {
+	ctx := context.Background()
+	from, to := docFixture(t, s, 1)
+	mustCreateDocument(t, s, newSubmission("l", "", from, to, time.Now()))
+	if err := s.SetLogIndex(ctx, "l-r1", 41); err != nil {
+		t.Fatal(err)
+	}
+	trail, _ := s.Trail(ctx, "l")
+	if trail[0].LogIndex != nil || trail[1].LogIndex == nil || *trail[1].LogIndex != 41 {
+		t.Fatalf("log indexes: %v, %v", trail[0].LogIndex, trail[1].LogIndex)
+	}
+	wantCode(t, s.SetLogIndex(ctx, "nope", 1), gateway.ENOTFOUND, "log index of a missing receipt")
 }
