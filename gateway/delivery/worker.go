@@ -57,7 +57,9 @@ type Workers struct {
 	Backoff Backoff
 	// IdleMin and IdleMax bound the wait between polls of an empty queue:
 	// it doubles from IdleMin to IdleMax while there is nothing to do, and
-	// falls back to IdleMin as soon as there is (defaults 1 s and 30 s).
+	// falls back to IdleMin as soon as there is (defaults 0.5 s and 5 s:
+	// an idle poll is one indexed query, and a push should follow its
+	// document within seconds).
 	IdleMin, IdleMax time.Duration
 	// Name tells replicas apart in claims and logs (default host name and
 	// process id).
@@ -132,11 +134,12 @@ func (w *Workers) Run(ctx context.Context) {
 func (w *Workers) loop(ctx context.Context, worker string) {
 	idleMin, idleMax := w.IdleMin, w.IdleMax
 	if idleMin <= 0 {
-		idleMin = time.Second
+		idleMin = 500 * time.Millisecond
 	}
-	if idleMax < idleMin {
-		idleMax = max(idleMin, 30*time.Second)
+	if idleMax <= 0 {
+		idleMax = 5 * time.Second
 	}
+	idleMax = max(idleMax, idleMin)
 	idle := idleMin
 	for ctx.Err() == nil {
 		n, err := w.Step(ctx, worker)
