@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"docgate/gateway"
+	"docgate/gateway/delivery"
 	"docgate/gateway/httpapi"
 	"docgate/gateway/registry"
 	"docgate/storage/fsblob"
@@ -82,6 +84,15 @@ type ServeConfig struct {
 	SealKey       string
 	AllowUnsigned bool
 	SpoolDir      string
+	// Push delivery: worker goroutines per replica (0 turns pushes off),
+	// whether webhooks may reach private addresses, how long one push may
+	// take, and the gateway's URL as recipients reach it (for the links in
+	// a push; default the address listened on).
+	DeliveryWorkers     int
+	WebhookAllowPrivate bool
+	WebhookTimeout      time.Duration
+	WebhookBackoff      delivery.Backoff
+	PublicURL           string
 }
 
 // Validate checks the combination of settings before anything is opened, and
@@ -98,6 +109,20 @@ func (c *ServeConfig) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return usageErrorf("serve: --shutdown-timeout must be positive")
+	}
+	if c.DeliveryWorkers < 0 || c.DeliveryWorkers > 256 {
+		return usageErrorf("serve: --delivery-workers must be between 0 (no pushes) and 256")
+	}
+	if c.WebhookTimeout <= 0 || c.WebhookTimeout > 5*time.Minute {
+		return usageErrorf("serve: --webhook-timeout must be positive and at most 5m")
+	}
+	if b := c.WebhookBackoff; b.MaxAttempts < 1 || b.Base <= 0 || b.Cap < b.Base {
+		return usageErrorf("serve: --webhook-attempts must be at least 1, --webhook-backoff positive and --webhook-backoff-max at least --webhook-backoff")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErrorf("serve: --public-url must be an absolute http(s) URL such as https://docgate.example.gov.vn")
+		}
 	}
 	s := c.S3
 	if s.Endpoint == "" && (s.Bucket != "" || s.AccessKey != "" || s.SecretKey != "") {
@@ -195,6 +220,14 @@ func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
 	fs.StringVar(&c.SpoolDir, "spool-dir", "", "where uploads wait while they are checked (default <data>/spool)")
 	fs.Int64Var(&c.MaxBody, "max-body", httpapi.DefaultMaxBody, "largest JSON request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for in-flight requests")
+	fs.IntVar(&c.DeliveryWorkers, "delivery-workers", 4, "push delivery workers in this replica (0: no webhook pushes, recipients pull)")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback, private and link-local addresses (refused by default)")
+	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", delivery.DefaultTimeout, "how long one webhook push may take")
+	c.WebhookBackoff.Factor = delivery.DefaultBackoff.Factor
+	fs.IntVar(&c.WebhookBackoff.MaxAttempts, "webhook-attempts", delivery.DefaultBackoff.MaxAttempts, "push attempts before a delivery fails and the sender gets a non-delivery receipt")
+	fs.DurationVar(&c.WebhookBackoff.Base, "webhook-backoff", delivery.DefaultBackoff.Base, "longest wait after the first failed push; it doubles per attempt (full jitter)")
+	fs.DurationVar(&c.WebhookBackoff.Cap, "webhook-backoff-max", delivery.DefaultBackoff.Cap, "cap on the wait between push attempts")
+	fs.StringVar(&c.PublicURL, "public-url", "", "the gateway's base URL as agencies reach it, for links in pushes (default the address listened on)")
 	if err := parseFlags(env, fs, args); err != nil {
 		return nil, err
 	}
@@ -269,12 +302,20 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	runRestamper(ctx, ex)
+	metrics := newMetricsRegistry()
+	stopDelivery, err := startDelivery(ctx, cfg, store, ex, scheme+"://"+addr, metrics, logger)
+	if err != nil {
+		return err
+	}
+	// Deferred after store.Close, so it runs first: the workers finish
+	// their pushes in flight while the store is still open.
+	defer stopDelivery()
 	pages, err := openPages(cfg, logger)
 	if err != nil {
 		return err
 	}
 	api := &httpapi.Server{Registry: reg, Store: store, Blobs: blobs, Logger: logger, MaxBody: cfg.MaxBody,
-		PKI: pki.pkiHandler(), TSA: pki.tsaHandler(), Log: pki.log, LogKey: pki.logKey, Exchange: ex, Pages: pages}
+		PKI: pki.pkiHandler(), TSA: pki.tsaHandler(), Log: pki.log, LogKey: pki.logKey, Exchange: ex, Pages: pages, Metrics: metrics}
 	if cfg.AddrFile != "" {
 		if err := writeFileAtomic(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {
 			ln.Close()
