@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -342,4 +343,31 @@ func TestInboxPagesHTTP(t *testing.T) {
 	}
 	mustProblem(t, d.json(t, "GET", "/v1/inbox?before=x", d.recip, ""), 400, "cursor")
 	mustProblem(t, d.json(t, "GET", "/v1/inbox", d.admin, ""), 403, "agency")
+}
+
+// TestDownloadCatchesCorruption changes a stored PDF behind the gateway's
+// back: the download must not complete as if the bytes were the document.
+func TestDownloadCatchesCorruption(t *testing.T) {
+	d := mustDocEnv(t)
+	pdf := testPDF("to be corrupted")
+	env := map[string]any{"to": []string{docRecip}, "subject": "s"}
+	out := mustDecode[submitted](t, d.submit(t, d.sender, envelopePart(t, env), mpPart{name: "document", body: pdf}), 201)
+
+	path := d.blobs.(*fsblob.Store).Path(out.SHA256)
+	bad := bytes.ToUpper(pdf) // same length, other bytes
+	os.Chmod(path, 0o600)
+	if err := os.WriteFile(path, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", d.srv.URL+"/v1/documents/"+out.ID+"/content", nil)
+	req.Header.Set("Authorization", "Bearer "+d.recip)
+	res, err := d.srv.Client().Do(req)
+	if err != nil {
+		return // cut before the headers: refused, as wanted
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode == 200 {
+		t.Fatalf("a corrupted document was served whole (%d bytes, equal to the corruption: %v)", len(body), bytes.Equal(body, bad))
+	}
 }
