@@ -442,3 +442,33 @@ func TestAttackShadow(t *testing.T) {
 		}
 	})
 }
+
+// ISA without a cross-reference section: objects appended after the last
+// %%EOF, for viewers that rebuild the table. No revision lists them, so no
+// signature covers them.
+func TestAttackAppendedWithoutXref(t *testing.T) {
+	p := vNewPKI(t)
+	signed := vSign(t, p, vBuildPDF(vDoc{}), vSignOpts{})
+	for name, tc := range map[string]struct {
+		tail    string
+		illegal bool
+	}{
+		"white space": {"\r\n  \n", false},
+		"object":      {"11 0 obj\n<< /Length 10 >>\nstream\n0 0 9 9 re\nendstream\nendobj\n", true},
+		"junk":        {"garbage", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep := vMustVerify(t, append(append([]byte{}, signed...), tc.tail...), p.trust())
+			s := rep.Signatures[0]
+			if tc.illegal != (rep.Document.Modification == gateway.ModificationIllegal) || !s.Intact {
+				t.Errorf("modification %s, intact %v, changes %v", rep.Document.Modification, s.Intact, rep.Document.Changes)
+			}
+			if wantFile := name == "white space"; wantFile != (s.Coverage == CoverageEntireFile) {
+				t.Errorf("coverage %s", s.Coverage)
+			}
+			if name == "junk" && len(rep.Document.Errors) == 0 {
+				t.Error("trailing junk not mentioned")
+			}
+		})
+	}
+}

@@ -93,6 +93,15 @@ type verification struct {
 	checker *certs.RevocationChecker
 
 	dss *dssData
+	// tail describes bytes after the last revision's end.
+	tail tailInfo
+}
+
+// tailInfo describes what follows the last %%EOF.
+type tailInfo struct {
+	size    int64 // bytes after the last revision
+	content bool  // other than white space and NULs
+	objects bool  // object syntax: an update without a cross-reference section
 }
 
 // sigEntry is one signed field found in the newest revision.
@@ -137,6 +146,7 @@ func (vr *verification) run() (*gateway.Report, error) {
 		return nil, gateway.Errorf(gateway.EINVALID, "unreadable form fields: %s", err.Error())
 	}
 	vr.dss = vr.readDSS()
+	vr.tail = vr.readTail(revs[len(revs)-1].End)
 
 	var sigs []*sigEntry
 	seen := map[pdf.Ref]string{}
@@ -206,6 +216,20 @@ func (vr *verification) run() (*gateway.Report, error) {
 		// The analysis could not finish on a readable file: say so and call
 		// the modifications illegal, since nothing vouches for them.
 		mod = &modResult{doc: gateway.ModificationIllegal, changes: []string{"modification analysis: " + err.Error()}}
+	}
+	if vr.tail.content && len(sigs) > 0 {
+		// Bytes no revision accounts for: no signature covers them, and a
+		// viewer that rebuilds the cross-reference table may show objects
+		// defined there.
+		if vr.tail.objects {
+			mod.doc = gateway.ModificationIllegal
+			mod.changes = append(mod.changes, fmt.Sprintf("%d bytes after the last %%%%EOF define objects without a cross-reference section: an update that no signature covers", vr.tail.size))
+			for _, s := range sigs {
+				s.report.Modification = lvlNames[lvlOther]
+			}
+		} else {
+			rep.Document.Errors = append(rep.Document.Errors, fmt.Sprintf("%d bytes of data after the last %%%%EOF, outside every revision and every signature", vr.tail.size))
+		}
 	}
 	rep.Document.Modification = mod.doc
 	rep.Document.Changes = append(rep.Document.Changes, mod.changes...)
@@ -476,4 +500,44 @@ func (vr *verification) tailHas(off int64, needle []byte) bool {
 		}
 	}
 	return false
+}
+
+// readTail reads what follows the last revision, in chunks, stopping once it
+// has seen object syntax.
+func (vr *verification) readTail(off int64) tailInfo {
+	t := tailInfo{size: vr.size - off}
+	if t.size <= 0 {
+		t.size = 0
+		return t
+	}
+	buf := make([]byte, 64<<10)
+	var prev []byte
+	for pos := off; pos < vr.size && vr.ctx.Err() == nil; {
+		n, err := vr.r.ReadAt(buf, pos)
+		if n <= 0 {
+			break
+		}
+		chunk := buf[:n]
+		for _, c := range chunk {
+			switch c {
+			case ' ', '\t', '\r', '\n', '\f', 0:
+			default:
+				t.content = true
+			}
+			if t.content {
+				break
+			}
+		}
+		window := append(prev, chunk...)
+		if bytes.Contains(window, []byte(" obj")) || bytes.Contains(window, []byte("endobj")) {
+			t.objects = true
+			return t
+		}
+		prev = append(prev[:0], chunk[max(0, len(chunk)-8):]...)
+		pos += int64(n)
+		if err != nil {
+			break
+		}
+	}
+	return t
 }

@@ -108,7 +108,7 @@ func (vr *verification) checkStructure(s *sigEntry) (br [4]int64, contents pdf.S
 	switch {
 	case s.rev < 0:
 		rep.Coverage = CoverageUnclear
-	case s.rev == len(revs)-1:
+	case s.rev == len(revs)-1 && !vr.tail.content:
 		rep.Coverage = CoverageEntireFile
 	default:
 		rep.Coverage = CoverageEntireRevision
