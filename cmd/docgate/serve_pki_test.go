@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"io"
 	"net/http"
@@ -108,6 +109,12 @@ func TestServeDevPKI(t *testing.T) {
 	}
 	if resp.Status != ocsp.Good {
 		t.Fatalf("OCSP status %d for the TSA certificate, want good", resp.Status)
+	}
+	// OCSP by GET (RFC 6960 A.1): the base64 request is in the path, '/'
+	// and '+' included, and must reach the CA as sent.
+	resp, err = certs.ParseOCSPResponse(httpGet(t, g.url+"/pki/ocsp/"+base64.StdEncoding.EncodeToString(req)), tsaCert, root)
+	if err != nil || resp.Status != ocsp.Good {
+		t.Fatalf("OCSP by GET: %v, status %v", err, resp)
 	}
 
 	// RFC 3161 through the client, verified and chained to the root.

@@ -186,3 +186,24 @@ func FuzzLogProofQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestPKIRoutesReachTheCA: the CA sees each request as sent, the base64 of a
+// GET OCSP request with its '/' and '+' too, and no token is needed.
+func TestPKIRoutesReachTheCA(t *testing.T) {
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", r.Method, r.URL.EscapedPath())
+	})
+	e := mustEnv(t, func(s *httpapi.Server) { s.PKI, s.TSA = echo, echo })
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/pki/crl"},
+		{"GET", "/pki/ca.crt"},
+		{"POST", "/pki/ocsp"},
+		{"GET", "/pki/ocsp/MEMwQT//MD8+MD0wOzAJBgUr%2BDgMCGgUABBQ="},
+		{"POST", "/tsa"},
+	} {
+		r := e.do(t, tc.method, tc.path, "", "", nil)
+		if want := tc.method + " " + tc.path; r.status != 200 || string(r.body) != want {
+			t.Errorf("%s %s: %d %q, want %q", tc.method, tc.path, r.status, r.body, want)
+		}
+	}
+}
