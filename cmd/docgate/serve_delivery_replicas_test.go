@@ -92,7 +92,9 @@ func TestServePushReplicas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { mc.RemoveBucketWithOptions(context.Background(), bucket, minio.RemoveBucketOptions{ForceDelete: true}) })
+		t.Cleanup(func() {
+			mc.RemoveBucketWithOptions(context.Background(), bucket, minio.RemoveBucketOptions{ForceDelete: true})
+		})
 		args = append(args, "--s3-endpoint", endpoint, "--s3-bucket", bucket, "--s3-access-key", access, "--s3-secret-key", secret)
 	}
 	// The first replica creates the schema and the CA; the second finds them.
