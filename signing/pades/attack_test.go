@@ -2,6 +2,7 @@ package pades
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"fmt"
 	"strconv"
@@ -151,6 +152,15 @@ func TestAttackIncrementalSaving(t *testing.T) {
 			d.Set("Annots", append(append(pdf.Array{}, annots...), a))
 			vMustSet(t, u, pages[0].Ref, d)
 		}, "new annotation /Square on page 1"},
+		{"annotation drawn, policy allows annotations", func(f *pdf.File, u *pdf.Update) {
+			a := u.Add(pdf.NewDict("Type", pdf.Name("Annot"), "Subtype", pdf.Name("Text"), "Rect", pdf.Array{pdf.Integer(72), pdf.Integer(700), pdf.Integer(92), pdf.Integer(720)}))
+			pages, _ := f.Pages()
+			d := pages[0].Dict.Clone()
+			arr, _ := f.Resolve(d.Get("Annots"))
+			annots, _ := arr.(pdf.Array)
+			d.Set("Annots", append(append(pdf.Array{}, annots...), a))
+			vMustSet(t, u, pages[0].Ref, d)
+		}, "new annotation /Text on page 1"},
 		{"dangling reference filled", func(f *pdf.File, u *pdf.Update) {
 			// Object 99 did not exist when signing: /X1 read as null. The
 			// update defines it without touching the page.
@@ -198,6 +208,14 @@ func TestAttackIncrementalSaving(t *testing.T) {
 			}
 			attacked := vUpdate(t, signed, tc.change)
 			vExpectIllegal(t, attacked, p, tc.want)
+			if strings.Contains(tc.name, "policy allows annotations") {
+				v := &Verifier{Trust: p.trust(), UncertifiedP: 3}
+				rep, err := v.VerifyPDF(context.Background(), vBytes(attacked), int64(len(attacked)), gateway.VerifyOptions{Offline: true})
+				if err != nil || rep.Document.Modification != gateway.ModificationPermitted || rep.Signatures[0].Modification != "ANNOTATIONS" ||
+					!strings.Contains(vChanges(rep), tc.want) {
+					t.Errorf("with UncertifiedP=3: %v %+v", err, rep)
+				}
+			}
 		})
 	}
 }

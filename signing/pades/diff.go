@@ -82,6 +82,9 @@ func (vr *verification) analyse(sigs []*sigEntry) (*modResult, error) {
 	// document without /P. Annotations after an approval signature are then
 	// reported as illegal, which catches overlays drawn by annotations.
 	allowed := lvlForm
+	if vr.uncertifiedP == 3 {
+		allowed = lvlAnnot
+	}
 	certified := false
 	if _, _, p, ok, err := vr.f.DocMDP(); err == nil && ok {
 		certified = true
@@ -90,6 +93,8 @@ func (vr *verification) analyse(sigs []*sigEntry) (*modResult, error) {
 			allowed = lvlLTA
 		case 3:
 			allowed = lvlAnnot
+		default:
+			allowed = lvlForm
 		}
 	}
 
@@ -131,7 +136,7 @@ func (vr *verification) analyse(sigs []*sigEntry) (*modResult, error) {
 		if level == lvlOther || level > allowed {
 			illegal = true
 			if level != lvlOther && level > allowed {
-				why := "the document is not certified, so only form filling, signing and long-term validation data may follow a signature"
+				why := "the document is not certified, and the policy for such documents permits no more than " + lvlNames[allowed]
 				if certified {
 					why = fmt.Sprintf("the certification (/DocMDP) permits no more than %s", lvlNames[allowed])
 				}

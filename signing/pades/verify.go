@@ -28,6 +28,11 @@ type Verifier struct {
 	Revocation *certs.RevocationChecker
 	// PDF bounds the work of reading one file; nil means the reader's defaults.
 	PDF *pdf.Options
+	// UncertifiedP is the /DocMDP permission level assumed for a document no
+	// signature certifies: 2 (form filling and signing) when zero, as for a
+	// certification without /P. 3 also accepts annotations added after an
+	// approval signature; they are still listed in the changes.
+	UncertifiedP int
 }
 
 var _ gateway.Verifier = (*Verifier)(nil)
@@ -78,7 +83,7 @@ func (v *Verifier) VerifyPDF(ctx context.Context, r io.ReaderAt, size int64, opt
 	if trust == nil {
 		trust = certs.NewTrustStore()
 	}
-	vr := &verification{ctx: ctx, f: f, r: r, size: size, now: now, trust: trust, checker: checker}
+	vr := &verification{ctx: ctx, f: f, r: r, size: size, now: now, trust: trust, checker: checker, uncertifiedP: v.UncertifiedP}
 	return vr.run()
 }
 
@@ -92,7 +97,8 @@ type verification struct {
 	trust   *certs.TrustStore
 	checker *certs.RevocationChecker
 
-	dss *dssData
+	dss          *dssData
+	uncertifiedP int
 	// tail describes bytes after the last revision's end.
 	tail tailInfo
 }
