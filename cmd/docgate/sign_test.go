@@ -221,6 +221,14 @@ func TestSignCommand(t *testing.T) {
 	}
 	e.wantValid(t, stamped, 2)
 	noLeftovers(t, outDir, "person.pdf", "sealed.pdf", "stamped.pdf")
+
+	// Our own verifier agrees: every signature valid, nothing changed beyond what they allow.
+	for _, f := range []string{personOut, sealed, stamped} {
+		code, stdout, stderr := runCAMain(t, nil, "verify", "--trust", e.root, "--online", "--json", f)
+		if code != 0 || !strings.Contains(stdout, `"verdict":"VALID"`) {
+			t.Errorf("docgate verify %s: exit %d\n%s%s", filepath.Base(f), code, stdout, stderr)
+		}
+	}
 }
 
 func TestSignCommandRefusals(t *testing.T) {
