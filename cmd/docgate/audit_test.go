@@ -218,3 +218,57 @@ func TestAuditGatewayRefusesTamperedLog(t *testing.T) {
 		t.Fatalf("the gateway's log does not say what changed: %s", g.stderr)
 	}
 }
+
+// TestAuditFull: the operator's full recomputation, run on the database
+// file, names the leaf or node that was changed or deleted, including a leaf
+// rewritten under its old hash, which no proof can see.
+func TestAuditFull(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	g := startGateway(t, dir)
+	env := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": g.admin}
+	pub := filepath.Join(dir, "pki", logPubFile)
+	saved := filepath.Join(t.TempDir(), "saved.checkpoint")
+	appendBeside(t, dir, 0, 8, "ev-")
+	mustAudit(t, env, exitOK, "audit", "checkpoint", "--key", pub, "-o", saved)
+	appendBeside(t, dir, 8, 12, "ev-")
+	g.stop(t)
+
+	out, _ := mustAudit(t, nil, exitOK, "audit", "full", "--data", dir) // the last checkpoint the gateway signed
+	if !strings.Contains(out, "intact: the 8 stored leaves") {
+		t.Fatalf("full: %s", out)
+	}
+	mustAudit(t, nil, exitOK, "audit", "full", "--data", dir, "--key", pub, saved)
+	mustAudit(t, nil, exitUsage, "audit", "full", "--data", filepath.Join(dir, "missing"))
+
+	// Each case adds to the damage of the ones before, in the order an
+	// audit reads: leaves first, then the nodes they complete.
+	r := auditRecord(5, "forged-")
+	forged, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, sql, want string
+		args            []any
+	}{
+		{"leaf rewritten", `UPDATE auditlog_leaves SET data = ? WHERE idx = 5`, "leaf 5: stored data does not match its stored hash", []any{forged}},
+		{"leaf and hash rewritten", `UPDATE auditlog_nodes SET hash = ? WHERE level = 0 AND idx = 5`, "node 1/2 (leaves 4 to 5): stored hash does not match its children", []any{auditlog.LeafHash(forged)}},
+		{"node deleted", `DELETE FROM auditlog_nodes WHERE level = 3 AND idx = 0`, "node 3/0 is not stored", nil},
+		{"leaf deleted", `DELETE FROM auditlog_leaves WHERE idx = 2`, "leaf 2 is missing", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := sql.Open("sqlite", filepath.Join(dir, "docgate.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(tc.sql, tc.args...); err != nil {
+				t.Fatal(err)
+			}
+			_, errs := mustAudit(t, nil, exitFailed, "audit", "full", "--data", dir, "--key", pub, saved)
+			if !strings.Contains(errs, "AUDIT FAILED") || !strings.Contains(errs, tc.want) {
+				t.Fatalf("full after %s: %s", tc.name, errs)
+			}
+		})
+	}
+}
