@@ -219,6 +219,9 @@ func TestCorpus(t *testing.T) {
 			if took >= limit {
 				t.Fatalf("%s: no answer within %v", row.path, limit)
 			}
+			if ge, ok := errorsAs[*gateway.Error](err); ok && ge.Code == gateway.EINTERNAL {
+				t.Fatalf("%s: the verifier panicked: %v", row.path, err)
+			}
 			if os.Getenv("DOCGATE_CORPUS_DUMP") != "" {
 				b, _ := json.MarshalIndent(rep, "", "  ")
 				t.Logf("err=%v\n%s", err, b)

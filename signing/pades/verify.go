@@ -441,7 +441,9 @@ func VerifyWithin(ctx context.Context, v *Verifier, r io.ReaderAt, size int64, o
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				done <- result{err: gateway.Errorf(gateway.EINVALID, "unreadable PDF: the reader gave up (%v)", p)}
+				// A bug of ours, not the file's fault: EINTERNAL, so that tests
+				// can tell it from unreadable input.
+				done <- result{err: gateway.Errorf(gateway.EINTERNAL, "verifier failed on this file: %v", p)}
 			}
 		}()
 		rep, err := v.VerifyPDF(ctx, r, size, opts)
