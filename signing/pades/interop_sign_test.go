@@ -2,6 +2,7 @@ package pades
 
 import (
 	"bufio"
+	"context"
 	"crypto/x509"
 	"errors"
 	"os"
@@ -12,6 +13,9 @@ import (
 	"testing"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"docgate/certs"
+	"docgate/gateway"
 )
 
 const signCorpusDir = "../../../shared/corpus/dss"
@@ -76,6 +80,7 @@ func TestSignCorpus(t *testing.T) {
 				t.Fatalf("signed into %s, must refuse", res.Field)
 			}
 			checkSigned(t, p, in, out, res.Field)
+			checkOwnVerifier(t, p, out, res.Field, label == "sign")
 			if t.Failed() {
 				tally["failed"] = append(tally["failed"], name)
 			} else {
@@ -124,6 +129,7 @@ func TestSignRealWorld(t *testing.T) {
 				t.Fatalf("sign: %v", err)
 			}
 			checkSigned(t, p, in, out, res.Field)
+			checkOwnVerifier(t, p, out, res.Field, true)
 			if t.Failed() {
 				failed = append(failed, name)
 			} else {
@@ -190,5 +196,47 @@ func TestSignOverPdfsigSignature(t *testing.T) {
 	r = pdfsig(t, p.nss(t), both)
 	if len(r.sigs) != 2 || !r.sigs[0].valid || !r.sigs[1].valid {
 		t.Errorf("ours then poppler's:\n%s", r.raw)
+	}
+}
+
+// checkOwnVerifier runs this package's verifier (online revocation against the test CA) on a
+// signed file: the new signature must pass outright, every signature must stay intact, and the
+// document must not be judged illegally modified. For a file with only our signature the
+// verdict must be VALID, as `docgate verify --trust ROOT` would say.
+func checkOwnVerifier(tb testing.TB, p *signPKI, file, field string, onlyOurs bool) {
+	tb.Helper()
+	trust := certs.NewTrustStore()
+	trust.AddAnchor(p.ca.Root())
+	v := &Verifier{Trust: trust, Revocation: certs.NewRevocationChecker(certs.RevocationConfig{})}
+	fh, err := os.Open(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer fh.Close()
+	st, _ := fh.Stat()
+	rep, err := v.VerifyPDF(context.Background(), fh, st.Size(), gateway.VerifyOptions{})
+	if err != nil {
+		tb.Fatalf("verifier: %v", err)
+	}
+	found := false
+	for _, s := range rep.Signatures {
+		if !s.Intact {
+			tb.Errorf("verifier: signature %q not intact: %v", s.Field, s.Errors)
+		}
+		if s.Field == field {
+			found = true
+			if s.Indication != "TOTAL_PASSED" {
+				tb.Errorf("verifier: our signature %s/%s: %v", s.Indication, s.SubIndication, s.Errors)
+			}
+		}
+	}
+	if !found {
+		tb.Errorf("verifier reports no signature in %q", field)
+	}
+	if rep.Document.Modification == "ILLEGAL" {
+		tb.Errorf("verifier: illegal modification: %v", rep.Document.Changes)
+	}
+	if onlyOurs && rep.Document.Verdict != gateway.VerdictValid {
+		tb.Errorf("verifier: verdict %s, changes %v", rep.Document.Verdict, rep.Document.Changes)
 	}
 }
