@@ -21,6 +21,14 @@ var (
 	_ delivery.Secrets = (*Store)(nil)
 )
 
+// The two kinds of due job, as conditions on deliveries d joined with
+// agencies a; $1 is the claim time.
+const (
+	dueReport = `d.push_outcome <> '' AND NOT d.push_reported`
+	duePush   = `d.state = 'pending' AND d.push_outcome = '' AND a.webhook <> '' AND a.status = 'active'
+		AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= $1)`
+)
+
 // Claim takes due push jobs with FOR UPDATE SKIP LOCKED: replicas claiming
 // at the same moment each get different rows and never wait for one another.
 // The lease, not the row lock, holds the job while it is pushed, since the
@@ -35,38 +43,44 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 	var jobs []*delivery.Job
 	err := s.WithTx(ctx, func(tx pgx.Tx) error {
 		jobs = jobs[:0]
-		rows, err := tx.Query(ctx, `WITH due AS (
-				SELECT d.seq FROM deliveries d JOIN agencies a ON a.code = d.recipient
-				WHERE ((d.state = 'pending' AND d.push_outcome = '' AND a.webhook <> '' AND a.status = 'active'
-				        AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= $1))
-				    OR (d.push_outcome <> '' AND NOT d.push_reported))
-				  AND (d.push_claimed_until IS NULL OR d.push_claimed_until <= $1)
-				ORDER BY d.seq
-				LIMIT $2
-				FOR UPDATE OF d SKIP LOCKED)
-			UPDATE deliveries d SET push_claim = $3, push_claimed_until = $4
-			FROM due, documents doc, agencies a
-			WHERE d.seq = due.seq AND doc.id = d.document_id AND a.code = d.recipient
-			RETURNING d.document_id, d.recipient, d.push_outcome, d.attempts, d.last_error, a.webhook,
-				doc.envelope, doc.pdf, doc.attachments, doc.submitted_at`, at, n, claim, until)
-		if err != nil {
-			return fmt.Errorf("claim push jobs: %w", err)
-		}
-		var env, pdf, atts []byte
-		j := &delivery.Job{}
-		var outcome string
-		_, err = pgx.ForEachRow(rows, []any{&j.DocumentID, &j.Recipient, &outcome, &j.Attempts, &j.LastError, &j.Webhook,
-			&env, &pdf, &atts, &j.SubmittedAt}, func() error {
-			job := *j
-			job.Claim, job.ClaimedUntil, job.Outcome, job.SubmittedAt = claim, until, delivery.Outcome(outcome), j.SubmittedAt.UTC()
-			if err := decodeJobDocument(&job, env, pdf, atts); err != nil {
-				return err
+		// Outcomes waiting for their report first, then due pushes: two
+		// queries, each on its partial index, rather than one OR that
+		// would scan every pending delivery.
+		for _, due := range []string{dueReport, duePush} {
+			if len(jobs) >= n {
+				break
 			}
-			jobs = append(jobs, &job)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("claim push jobs: %w", err)
+			rows, err := tx.Query(ctx, `WITH due AS (
+					SELECT d.seq FROM deliveries d JOIN agencies a ON a.code = d.recipient
+					WHERE `+due+`
+					  AND (d.push_claimed_until IS NULL OR d.push_claimed_until <= $1)
+					ORDER BY d.seq
+					LIMIT $2
+					FOR UPDATE OF d SKIP LOCKED)
+				UPDATE deliveries d SET push_claim = $3, push_claimed_until = $4
+				FROM due, documents doc, agencies a
+				WHERE d.seq = due.seq AND doc.id = d.document_id AND a.code = d.recipient
+				RETURNING d.document_id, d.recipient, d.push_outcome, d.attempts, d.last_error, a.webhook,
+					doc.envelope, doc.pdf, doc.attachments, doc.submitted_at`, at, n-len(jobs), claim, until)
+			if err != nil {
+				return fmt.Errorf("claim push jobs: %w", err)
+			}
+			var env, pdf, atts []byte
+			j := &delivery.Job{}
+			var outcome string
+			_, err = pgx.ForEachRow(rows, []any{&j.DocumentID, &j.Recipient, &outcome, &j.Attempts, &j.LastError, &j.Webhook,
+				&env, &pdf, &atts, &j.SubmittedAt}, func() error {
+				job := *j
+				job.Claim, job.ClaimedUntil, job.Outcome, job.SubmittedAt = claim, until, delivery.Outcome(outcome), j.SubmittedAt.UTC()
+				if err := decodeJobDocument(&job, env, pdf, atts); err != nil {
+					return err
+				}
+				jobs = append(jobs, &job)
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("claim push jobs: %w", err)
+			}
 		}
 		// Recipients in code order: two replicas creating first secrets
 		// for the same agencies then insert them in the same order.
@@ -75,9 +89,11 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 			secrets[job.Recipient] = nil
 		}
 		for _, code := range slices.Sorted(maps.Keys(secrets)) {
-			if secrets[code], err = webhookSecret(ctx, tx, code, at, false); err != nil {
+			sec, err := webhookSecret(ctx, tx, code, at, false)
+			if err != nil {
 				return err
 			}
+			secrets[code] = sec
 		}
 		for _, job := range jobs {
 			sec := secrets[job.Recipient]

@@ -18,6 +18,16 @@ var (
 	_ delivery.Secrets = (*Store)(nil)
 )
 
+// The two kinds of due job, as conditions on deliveries d joined with
+// agencies a, and the condition that no claim holds the row; :now is the
+// claim time.
+const (
+	dueReport = `d.push_outcome <> '' AND d.push_reported = 0`
+	duePush   = `d.state = 'pending' AND d.push_outcome = '' AND a.webhook <> '' AND a.status = 'active'
+		AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= :now)`
+	claimFree = `(d.push_claimed_until IS NULL OR d.push_claimed_until <= :now)`
+)
+
 // Claim takes due push jobs in a write transaction: SQLite runs one at a
 // time, across processes too, so two claimers never take the same row. The
 // lease holds the job while it is pushed outside any transaction.
@@ -27,20 +37,41 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 	}
 	now, until := formatTime(at), formatTime(at.Add(lease))
 	claim := delivery.NewClaimToken(worker)
+	// Polls mostly find nothing: ask the read pool first, so that an idle
+	// worker never takes the single write lock the exchange needs.
+	var found int
+	err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries d JOIN agencies a ON a.code = d.recipient
+		WHERE (`+dueReport+`) AND `+claimFree+`) OR EXISTS (SELECT 1 FROM deliveries d JOIN agencies a ON a.code = d.recipient
+		WHERE (`+duePush+`) AND `+claimFree+`)`, sql.Named("now", now)).Scan(&found)
+	if err != nil {
+		return nil, fmt.Errorf("look for push jobs: %w", translate(err))
+	}
+	if found == 0 {
+		return nil, nil
+	}
 	var jobs []*delivery.Job
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err = s.WithTx(ctx, func(tx *sql.Tx) error {
 		jobs = jobs[:0]
-		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET push_claim = ?, push_claimed_until = ?
-			WHERE seq IN (
-				SELECT d.seq FROM deliveries d JOIN agencies a ON a.code = d.recipient
-				WHERE ((d.state = 'pending' AND d.push_outcome = '' AND a.webhook <> '' AND a.status = 'active'
-				        AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?))
-				    OR (d.push_outcome <> '' AND d.push_reported = 0))
-				  AND (d.push_claimed_until IS NULL OR d.push_claimed_until <= ?)
-				ORDER BY d.seq
-				LIMIT ?)`, claim, until, now, now, n)
-		if err != nil {
-			return fmt.Errorf("claim push jobs: %w", err)
+		// Outcomes waiting for their report first, then due pushes, each
+		// on its partial index.
+		left := n
+		for _, due := range []string{dueReport, duePush} {
+			res, err := tx.ExecContext(ctx, `UPDATE deliveries SET push_claim = :claim, push_claimed_until = :until
+				WHERE seq IN (
+					SELECT d.seq FROM deliveries d JOIN agencies a ON a.code = d.recipient
+					WHERE (`+due+`) AND `+claimFree+`
+					ORDER BY d.seq
+					LIMIT :n)`, sql.Named("claim", claim), sql.Named("until", until), sql.Named("now", now), sql.Named("n", left))
+			if err != nil {
+				return fmt.Errorf("claim push jobs: %w", err)
+			}
+			got, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("claim push jobs: %w", err)
+			}
+			if left -= int(got); left <= 0 {
+				break
+			}
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT d.document_id, d.recipient, d.push_outcome, d.attempts, d.last_error, a.webhook,
 				doc.envelope, doc.pdf, doc.attachments, doc.submitted_at
