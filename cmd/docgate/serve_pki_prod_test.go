@@ -107,6 +107,19 @@ func TestServeProductionLogAndTSA(t *testing.T) {
 	if !strings.Contains(out, "size:   2") || !strings.Contains(out, "origin: docgate.test.gov.vn/log") {
 		t.Fatalf("checkpoint: %s", out)
 	}
+	// The operator's recomputation on PostgreSQL, against the checkpoint
+	// the gateway kept; then with a leaf rewritten behind its back.
+	out, _ = mustAudit(t, nil, exitOK, "audit", "full", "--database-url", schemaURL, "--key", vkey)
+	if !strings.Contains(out, "intact: the 2 stored leaves") {
+		t.Fatalf("full: %s", out)
+	}
+	if _, err := conn.Exec(ctx, "UPDATE "+schema+".auditlog_leaves SET data = data || '\\x00'::bytea WHERE idx = 1"); err != nil {
+		t.Fatal(err)
+	}
+	_, errs := mustAudit(t, nil, exitFailed, "audit", "full", "--database-url", schemaURL, "--key", vkey)
+	if !strings.Contains(errs, "AUDIT FAILED: audit log leaf 1: stored data does not match its stored hash") {
+		t.Fatalf("full after rewriting leaf 1: %s", errs)
+	}
 
 	digest := sha256.Sum256([]byte("văn bản"))
 	token, err := (&tsp.Client{URL: g.url + "/tsa"}).Timestamp(ctx, digest[:], crypto.SHA256)
