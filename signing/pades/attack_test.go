@@ -490,3 +490,18 @@ func TestAttackAppendedWithoutXref(t *testing.T) {
 		})
 	}
 }
+
+// A signature field whose /V names an object that does not exist is not
+// signed (the reference reads as null): an empty field, not a broken
+// signature, and the document is unsigned.
+func TestVerifyDanglingSignatureValue(t *testing.T) {
+	doc := vDoc{
+		pageExtra:    "/Annots [20 0 R]",
+		acroForm:     "<< /Fields [20 0 R] /SigFlags 3 >>",
+		extraObjects: []string{"<< /FT /Sig /T (Approval) /V 99 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R >>"},
+	}
+	rep := vMustVerify(t, vBuildPDF(doc), nil)
+	if rep.Document.Verdict != gateway.VerdictUnsigned || len(rep.Document.EmptyFields) != 1 || rep.Document.EmptyFields[0] != "Approval" {
+		t.Errorf("verdict %s, empty fields %v, signatures %d", rep.Document.Verdict, rep.Document.EmptyFields, len(rep.Signatures))
+	}
+}

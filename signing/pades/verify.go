@@ -179,6 +179,13 @@ func (vr *verification) run() (*gateway.Report, error) {
 			}
 			seen[ref] = fd.Name
 		}
+		if o, err := f.Resolve(fd.Value); err == nil && isNull(o) {
+			// /V refers to an object that does not exist: null, so the
+			// field is not signed (ISO 32000, 7.3.10).
+			delete(seen, s.sigRef)
+			rep.Document.EmptyFields = append(rep.Document.EmptyFields, fd.Name)
+			continue
+		}
 		d, err := f.ResolveDict(fd.Value)
 		if err != nil || d == nil {
 			// /V that is not a dictionary: a signature that cannot verify.
