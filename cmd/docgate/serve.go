@@ -310,7 +310,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// Deferred after store.Close, so it runs first: the workers finish
 	// their pushes in flight while the store is still open.
 	defer stopDelivery()
-	pages, err := openPages(cfg, logger)
+	pages, err := openPages(cfg, reg, ex, logger)
 	if err != nil {
 		return err
 	}

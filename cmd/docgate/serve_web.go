@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"docgate/certs"
+	"docgate/gateway/exchange"
+	"docgate/gateway/registry"
 	"docgate/gateway/web"
 	"docgate/signing/pades"
 )
@@ -14,7 +16,10 @@ import (
 // They verify as the exchange does: the same trust anchors, and revocation
 // fetched online, which signing/pades does only for chains that reached an
 // anchor, so an anonymous upload cannot steer the gateway's requests.
-func openPages(cfg *ServeConfig, logger *slog.Logger) (http.Handler, error) {
+//
+// With the exchange on, clerks can also sign in with their API token to see
+// their inbox and each document's timeline and receipts.
+func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, logger *slog.Logger) (http.Handler, error) {
 	trust := certs.NewTrustStore()
 	if len(cfg.TrustFiles) > 0 {
 		var err error
@@ -33,5 +38,10 @@ func openPages(cfg *ServeConfig, logger *slog.Logger) (http.Handler, error) {
 	// Receipts are sealed by the gateway under one of these anchors (in
 	// --dev the development root, which serve adds to TrustFiles).
 	p := &web.Pages{Verifier: v, Online: true, ReceiptRoots: trust.CertPool(), Logger: logger, TempDir: spool}
+	if ex != nil {
+		// Assigned only when set: a nil *exchange.Service in the interface
+		// field would not compare equal to nil.
+		p.Auth, p.Exchange = reg, ex
+	}
 	return p.Handler(), nil
 }

@@ -46,6 +46,11 @@ type Pages struct {
 	// to (the gateway's own root); nil means the page cannot verify
 	// receipts and says so.
 	ReceiptRoots *x509.CertPool
+	// Auth and Exchange enable the signed-in pages (sign in with an API
+	// token, an agency's inbox, a document's timeline and receipts); with
+	// either nil those pages do not exist.
+	Auth     authenticator
+	Exchange exchangeReader
 	// Logger receives failures the user only sees as a request ID.
 	Logger *slog.Logger
 	// MaxUpload bounds an uploaded file in bytes; 0 means DefaultMaxUpload.
@@ -97,17 +102,22 @@ func (p *Pages) Handler() http.Handler {
 	})
 	p.routeVerify(r)
 	p.routeStatic(r)
+	if p.accounts() {
+		p.routeAccount(r)
+	}
 	return r
 }
+
+func (p *Pages) accounts() bool { return p.Auth != nil && p.Exchange != nil }
 
 // mustTemplates parses one template set per page: each page defines the
 // "content" block that the shared layout calls, so the pages cannot share
 // one set.
 func mustTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{}
-	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/icons.html"))
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/icons.html", "templates/reportbody.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"verify.html", "report.html", "receipt.html", "error.html"} {
+	for _, name := range []string{"verify.html", "report.html", "receipt.html", "error.html", "login.html", "inbox.html", "document.html"} {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name))
 		out[name] = t
 	}
@@ -124,7 +134,15 @@ type page struct {
 	MaxBytes string
 	Report   *reportView
 	Receipt  *receiptView
-	msgs     map[string]string
+	// Signed-in pages: whether they exist, whether the browser holds a
+	// session, and the principal on pages that checked it.
+	Accounts   bool
+	HasSession bool
+	User       *gateway.Principal
+	Inbox      []inboxRow
+	Older      string
+	Document   *documentView
+	msgs       map[string]string
 }
 
 // T returns the message for key in the page's language. A missing key shows
@@ -151,7 +169,10 @@ func (p *Pages) newPage(w http.ResponseWriter, r *http.Request, titleKey string)
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
 		})
 	}
-	pg := &page{Lang: lang, Path: r.URL.Path, msgs: messages[lang], MaxBytes: humanBytes(p.MaxUpload)}
+	pg := &page{Lang: lang, Path: r.URL.Path, msgs: messages[lang], MaxBytes: humanBytes(p.MaxUpload), Accounts: p.accounts()}
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		pg.HasSession = true
+	}
 	pg.Title = pg.T(titleKey)
 	// A result page is the answer to a POST; switching language there goes
 	// back to the form, which is a GET.
