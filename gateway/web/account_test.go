@@ -1,0 +1,282 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"docgate/gateway"
+	"docgate/gateway/exchange"
+	"docgate/gateway/web"
+)
+
+// fakeAuth knows a fixed set of tokens; revoke takes one away, as an
+// operator would.
+type fakeAuth struct {
+	mu     sync.Mutex
+	tokens map[string]*gateway.Principal
+}
+
+func (a *fakeAuth) Authenticate(_ context.Context, secret string) (*gateway.Principal, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if p, ok := a.tokens[secret]; ok {
+		return p, nil
+	}
+	return nil, gateway.Errorf(gateway.EUNAUTHORIZED, "unknown token")
+}
+
+func (a *fakeAuth) revoke(secret string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.tokens, secret)
+}
+
+// fakeExchange holds one document from H41 to H14 and answers as the
+// exchange's rules do: only an agency has an inbox, only the sender, the
+// recipients and auditors see the document.
+type fakeExchange struct {
+	doc     *gateway.Document
+	trail   []*exchange.TrailEntry
+	receipt *gateway.Receipt
+}
+
+func (f *fakeExchange) mayRead(ctx context.Context) bool {
+	p := gateway.PrincipalFromContext(ctx)
+	return p != nil && (p.Role == gateway.RoleAuditor || p.AgencyCode == f.doc.Envelope.From || p.AgencyCode == f.doc.Envelope.To[0])
+}
+
+func (f *fakeExchange) Inbox(ctx context.Context, _ gateway.InboxFilter) ([]*gateway.InboxItem, error) {
+	p := gateway.PrincipalFromContext(ctx)
+	if p == nil || p.Role != gateway.RoleAgency {
+		return nil, gateway.Errorf(gateway.EFORBIDDEN, "only agencies have an inbox")
+	}
+	if p.AgencyCode != f.doc.Envelope.To[0] {
+		return []*gateway.InboxItem{}, nil
+	}
+	return []*gateway.InboxItem{{Cursor: 9, Document: f.doc, Delivery: &gateway.Delivery{Recipient: p.AgencyCode, State: gateway.DeliveryPending}}}, nil
+}
+
+func (f *fakeExchange) Document(ctx context.Context, id string) (*exchange.DocumentView, error) {
+	if id != f.doc.ID || !f.mayRead(ctx) {
+		return nil, gateway.Errorf(gateway.ENOTFOUND, "no document %s", id)
+	}
+	ack := f.doc.SubmittedAt.Add(time.Hour)
+	return &exchange.DocumentView{Document: f.doc, Deliveries: []*gateway.Delivery{
+		{Recipient: "000.00.00.H14", State: gateway.DeliveryAcknowledged, Status: gateway.StatusAccepted, AcknowledgedAt: &ack},
+	}}, nil
+}
+
+func (f *fakeExchange) Trail(ctx context.Context, id string) ([]*exchange.TrailEntry, error) {
+	if id != f.doc.ID || !f.mayRead(ctx) {
+		return nil, gateway.Errorf(gateway.ENOTFOUND, "no document %s", id)
+	}
+	return f.trail, nil
+}
+
+func (f *fakeExchange) Receipt(ctx context.Context, id, rid string) (*gateway.Receipt, error) {
+	if id != f.doc.ID || rid != f.receipt.ID || !f.mayRead(ctx) {
+		return nil, gateway.Errorf(gateway.ENOTFOUND, "no receipt %s", rid)
+	}
+	return f.receipt, nil
+}
+
+const (
+	tokenH14     = "dg_recipient_clerk"
+	tokenAuditor = "dg_auditor"
+	tokenOther   = "dg_other_agency"
+)
+
+func mustAccountEnv(t *testing.T) (*env, *fakeAuth, *fakeExchange) {
+	t.Helper()
+	at := time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)
+	due := at.Add(48 * time.Hour)
+	idx := int64(17)
+	doc := &gateway.Document{
+		ID: "doc_7816", State: gateway.DocumentActive, SubmittedAt: at,
+		Envelope: gateway.Envelope{From: "000.00.00.H41", To: []string{"000.00.00.H14"}, Number: "7816", Notation: "UBND-VP",
+			Subject: "Về việc <i>kiểm tra</i> công tác văn thư", Type: "Công văn", Urgency: "urgent", DueDate: &due, Signer: "Nguyễn Văn An"},
+		PDF: gateway.Part{Name: "cv7816.pdf", ContentType: "application/pdf", SHA256: strings.Repeat("c3", 32), Size: 123456},
+		Verification: &gateway.Report{Document: gateway.DocumentReport{Verdict: gateway.VerdictValid, Modification: gateway.ModificationNone, Revisions: 2},
+			Signatures: []gateway.SignatureReport{{Field: "Signature1", Kind: "signature", Intact: true, Indication: gateway.IndicationPassed,
+				Coverage: "ENTIRE_FILE", Modification: "NONE", Organization: "UBND tỉnh Bắc Ninh", AgencyCode: "000.00.00.H41", Revision: 2}}},
+	}
+	rc := &gateway.Receipt{ID: "ev_abc", DocumentID: doc.ID, Event: gateway.EventContentHandover, CMS: []byte{0x30, 0x82, 0x01, 0x02, 9, 9}, At: at.Add(time.Hour)}
+	fx := &fakeExchange{doc: doc, receipt: rc, trail: []*exchange.TrailEntry{
+		{Event: &gateway.Event{Seq: 1, DocumentID: doc.ID, Type: gateway.EventSubmissionAcceptance, Actor: "000.00.00.H41", At: at, ReceiptID: "ev_sub"},
+			Receipt: &gateway.Receipt{ID: "ev_sub", Event: gateway.EventSubmissionAcceptance, Pending: true}},
+		{Event: &gateway.Event{Seq: 2, DocumentID: doc.ID, Type: gateway.EventContentHandover, Actor: "000.00.00.H14", Recipient: "000.00.00.H14",
+			At: at.Add(time.Hour), ReceiptID: rc.ID, LogIndex: &idx}, Receipt: rc},
+		{Event: &gateway.Event{Seq: 3, DocumentID: doc.ID, Type: gateway.EventConsignmentRejection, Actor: "000.00.00.H14", Recipient: "000.00.00.H14",
+			Status: gateway.StatusRejected, Note: "Sai thẩm quyền", At: at.Add(2 * time.Hour)}},
+	}}
+	auth := &fakeAuth{tokens: map[string]*gateway.Principal{
+		tokenH14:     {Role: gateway.RoleAgency, AgencyCode: "000.00.00.H14"},
+		tokenOther:   {Role: gateway.RoleAgency, AgencyCode: "000.00.00.H56"},
+		tokenAuditor: {Role: gateway.RoleAuditor},
+	}}
+	e := &env{fake: &fakeVerifier{}, tmp: t.TempDir()}
+	p := &web.Pages{Verifier: e.fake, Auth: auth, Exchange: fx, TempDir: e.tmp, Logger: slog.New(slog.DiscardHandler)}
+	e.srv = httptest.NewServer(p.Handler())
+	t.Cleanup(e.srv.Close)
+	return e, auth, fx
+}
+
+// noRedirect is a client that shows redirects instead of following them.
+func noRedirect(e *env) *http.Client {
+	c := *e.srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+func (e *env) send(t *testing.T, method, path, token string, form url.Values, header ...string) response {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if token != "" {
+		req.AddCookie(&http.Cookie{Name: "docgate_token", Value: token})
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := noRedirect(e).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, res.Header, string(b)}
+}
+
+func TestSignInAndOut(t *testing.T) {
+	e, _, _ := mustAccountEnv(t)
+	cases := []struct {
+		name   string
+		token  string
+		header []string
+		status int
+		want   string
+	}{
+		{"empty", "", nil, 400, "Hãy nhập mã truy cập"},
+		{"wrong", "dg_nope", nil, 401, "Mã truy cập không đúng"},
+		{"from another site", tokenH14, []string{"Sec-Fetch-Site", "cross-site"}, 403, "trang web khác"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.send(t, "POST", "/login", "", url.Values{"token": {tc.token}}, tc.header...)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d", r.status, tc.status)
+			}
+			mustContain(t, r.body, tc.want, `id="login-form"`)
+			if strings.Contains(r.header.Get("Set-Cookie"), "docgate_token=dg") {
+				t.Error("a failed sign-in set the session cookie")
+			}
+		})
+	}
+	r := e.send(t, "POST", "/login", "", url.Values{"token": {" " + tokenH14 + " "}}, "Sec-Fetch-Site", "same-origin")
+	if r.status != 303 || r.header.Get("Location") != "/inbox" {
+		t.Fatalf("sign in: %d to %q", r.status, r.header.Get("Location"))
+	}
+	c := r.header.Get("Set-Cookie")
+	for _, want := range []string{"docgate_token=" + tokenH14, "HttpOnly", "SameSite=Strict", "Path=/"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("session cookie %q lacks %s", c, want)
+		}
+	}
+	if r := e.send(t, "POST", "/login", "", url.Values{"token": {tokenAuditor}}); r.header.Get("Location") != "/verify" {
+		t.Errorf("an auditor is sent to %q", r.header.Get("Location"))
+	}
+	r = e.send(t, "POST", "/logout", tokenH14, url.Values{})
+	if r.status != 303 || r.header.Get("Location") != "/login" || !strings.Contains(r.header.Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("sign out: %d %q %q", r.status, r.header.Get("Location"), r.header.Get("Set-Cookie"))
+	}
+}
+
+func TestInboxAndDocument(t *testing.T) {
+	e, auth, _ := mustAccountEnv(t)
+	if r := e.send(t, "GET", "/inbox", "", nil); r.status != 303 || r.header.Get("Location") != "/login" {
+		t.Errorf("inbox without a session: %d %q", r.status, r.header.Get("Location"))
+	}
+	r := e.send(t, "GET", "/inbox", tokenH14, nil)
+	if r.status != 200 {
+		t.Fatalf("inbox: %d %s", r.status, r.body)
+	}
+	mustContain(t, r.body, "Hộp thư đến", "7816/UBND-VP", "Về việc &lt;i&gt;kiểm tra&lt;/i&gt; công tác văn thư", `href="/documents/doc_7816"`,
+		"000.00.00.H41", "20/11/2026 08:00", "22/11/2026", "quá hạn", "khẩn", "HỢP LỆ", "Chờ tải về", `id="who">000.00.00.H14<`, `id="logout"`)
+	if r.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("inbox Cache-Control %q", r.header.Get("Cache-Control"))
+	}
+	if r := e.send(t, "GET", "/inbox", tokenOther, nil, "Accept-Language", "en"); !strings.Contains(r.body, "Nothing is waiting") {
+		t.Errorf("another agency's inbox is not empty: %d", r.status)
+	}
+	if r := e.send(t, "GET", "/inbox", tokenAuditor, nil, "Accept-Language", "en"); r.status != 403 || !strings.Contains(r.body, "Only an agency") {
+		t.Errorf("auditor inbox: %d", r.status)
+	}
+	if r := e.send(t, "GET", "/inbox?before=x", tokenH14, nil); r.status != 400 {
+		t.Errorf("bad cursor: %d", r.status)
+	}
+
+	r = e.send(t, "GET", "/documents/doc_7816", tokenH14, nil)
+	if r.status != 200 {
+		t.Fatalf("document: %d %s", r.status, r.body)
+	}
+	mustContain(t, r.body, "Lịch sử văn bản", "Cổng đã nhận văn bản gửi đi", "Cơ quan nhận đã tải văn bản", "Cơ quan nhận từ chối văn bản",
+		"Sai thẩm quyền", "chưa có dấu thời gian", "sổ nhật ký, mục 17", `href="/documents/doc_7816/receipts/ev_abc"`,
+		"Đã tiếp nhận, vào sổ", "Đã tải về", "Khẩn", strings.Repeat("c3", 32), `data-verdict="VALID"`, "UBND tỉnh Bắc Ninh", "tl tl-bad")
+	// The timeline keeps the trail's order.
+	if a, b := strings.Index(r.body, "Cổng đã nhận văn bản gửi đi"), strings.Index(r.body, "Cơ quan nhận đã tải văn bản"); a < 0 || b < a {
+		t.Error("the timeline is out of order")
+	}
+	if r := e.send(t, "GET", "/documents/doc_7816", tokenOther, nil); r.status != 404 {
+		t.Errorf("another agency sees the document: %d", r.status)
+	}
+	if r := e.send(t, "GET", "/documents/doc_7816", tokenAuditor, nil); r.status != 200 {
+		t.Errorf("an auditor cannot see the document: %d", r.status)
+	}
+
+	r = e.send(t, "GET", "/documents/doc_7816/receipts/ev_abc", tokenH14, nil)
+	if r.status != 200 || r.body != string([]byte{0x30, 0x82, 0x01, 0x02, 9, 9}) || r.header.Get("Content-Type") != "application/pkcs7-signature" ||
+		!strings.Contains(r.header.Get("Content-Disposition"), `filename="ContentHandover-ev_abc.p7s"`) {
+		t.Errorf("receipt download: %d %q %q", r.status, r.header.Get("Content-Type"), r.header.Get("Content-Disposition"))
+	}
+	if r := e.send(t, "GET", "/documents/doc_7816/receipts/ev_nope", tokenH14, nil); r.status != 404 {
+		t.Errorf("unknown receipt: %d", r.status)
+	}
+
+	// A revoked token stops working at once, and the cookie is cleared.
+	auth.revoke(tokenH14)
+	r = e.send(t, "GET", "/inbox", tokenH14, nil)
+	if r.status != 303 || r.header.Get("Location") != "/login" || !strings.Contains(r.header.Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("revoked token: %d %q %q", r.status, r.header.Get("Location"), r.header.Get("Set-Cookie"))
+	}
+}
+
+// TestAccountPagesOff: without Auth and Exchange the signed-in pages do not
+// exist and the header offers no sign-in.
+func TestAccountPagesOff(t *testing.T) {
+	e := mustEnv(t, 0)
+	for _, path := range []string{"/login", "/inbox", "/documents/doc_1"} {
+		if r := e.get(t, path); r.status != 404 {
+			t.Errorf("%s: %d", path, r.status)
+		}
+	}
+	if strings.Contains(e.get(t, "/").body, `id="nav-login"`) {
+		t.Error("the header offers a sign-in that does not exist")
+	}
+}
