@@ -228,7 +228,6 @@ type revDiff struct {
 	isNew    map[pdf.Ref]bool
 	done     map[pdf.Ref]bool // changed objects that a rule explained
 	out      *revChanges
-	sigAdded bool
 	// roles names objects the old pages used directly, for readable findings.
 	roles map[pdf.Ref]string
 	// deletedUnknown are freed objects no rule accounts for.
@@ -567,7 +566,6 @@ func isPageLike(dd *pdf.Dict) bool {
 
 // catalog judges changes to the document catalog and the DSS.
 func (d *revDiff) catalog() error {
-	oldRoot, _ := d.old.Trailer().Ref("Root")
 	newRoot, _ := d.new.Trailer().Ref("Root")
 	oc, err := d.old.Catalog()
 	if err != nil {
@@ -580,10 +578,9 @@ func (d *revDiff) catalog() error {
 	if oc == nil || nc == nil {
 		return errors.New("catalog missing")
 	}
-	d.explain(newRoot)
 	// A catalog written under another number is judged by its content below,
 	// like one rewritten in place.
-	_ = oldRoot
+	d.explain(newRoot)
 	keys := map[pdf.Name]bool{}
 	for _, k := range oc.Keys() {
 		keys[k] = true
@@ -875,7 +872,6 @@ func (d *revDiff) sigField(f pdf.Field, of pdf.Field, existed bool) {
 			d.add(lvlForm, "signature field %s signed", f.Name)
 			d.out.fields = append(d.out.fields, f.Name)
 		}
-		d.sigAdded = true
 		if valueRef != (pdf.Ref{}) {
 			if !d.isNew[valueRef] && d.changed[valueRef] {
 				d.add(lvlOther, "signature field %s: an existing object was reused as its signature", f.Name)
@@ -1138,11 +1134,8 @@ func (d *revDiff) annots(i int, o, n pdf.Page, widgetOf map[pdf.Ref]pdf.Field) {
 		if oldSet[r] {
 			continue
 		}
-		if f, isWidget := widgetOf[r]; isWidget {
-			if f.Type == "Sig" {
-				continue // judged with the field
-			}
-			continue // a new form field: judged with the fields
+		if _, isWidget := widgetOf[r]; isWidget {
+			continue // a widget of a signature or form field: judged with the fields
 		}
 		d.newAnnot(i, r)
 	}
@@ -1171,8 +1164,7 @@ func (d *revDiff) annots(i int, o, n pdf.Page, widgetOf map[pdf.Ref]pdf.Field) {
 		if !newSet[r] || !d.changed[r] || d.done[r] {
 			continue
 		}
-		if f, isWidget := widgetOf[r]; isWidget {
-			_ = f
+		if _, isWidget := widgetOf[r]; isWidget {
 			continue // judged with the fields
 		}
 		d.explain(r)

@@ -14,7 +14,9 @@
 // (later signatures, document timestamps, DSS/VRI updates, metadata, form
 // filling or annotations where /DocMDP or /FieldMDP allow) or illegal (page
 // content, pages, resources, drawn annotations, replaced objects). The result
-// is a gateway.Report, the one report shape of the product.
+// is a gateway.Report, the one report shape of the product. A document no
+// signature certifies is held to /DocMDP P=2 (Verifier.UncertifiedP changes
+// that), so annotations drawn after an approval signature are illegal.
 //
 // Input is untrusted: files are read through an io.ReaderAt and never held in
 // memory whole, every walk is bounded and honours the context, and hostile
