@@ -78,12 +78,25 @@ func (b *signBuilder) appearanceLines(signed time.Time) []string {
 }
 
 // appearance adds the normal appearance of the widget (a form XObject with the image and the
-// lines) and returns its reference.
-func (b *signBuilder) appearance(u *pdf.Update, rect [4]float64, signed time.Time) (pdf.Ref, error) {
+// lines) and returns its reference. On a page shown rotated (/Rotate), the form is laid out in
+// the rectangle as the reader sees it and turned back by its /Matrix, so that it reads upright.
+func (b *signBuilder) appearance(u *pdf.Update, rect [4]float64, rotate int64, signed time.Time) (pdf.Ref, error) {
 	r := signNormRect(rect)
 	w, h := r[2]-r[0], r[3]-r[1]
 	if w < 1 || h < 1 {
 		return pdf.Ref{}, errors.New("sign: a visible signature needs a rectangle (--rect)")
+	}
+	rotate = (rotate%360 + 360) % 360
+	var matrix pdf.Array
+	switch rotate {
+	case 90:
+		w, h = h, w
+		matrix = pdf.Array{pdf.Integer(0), pdf.Integer(1), pdf.Integer(-1), pdf.Integer(0), pdf.Integer(0), pdf.Integer(0)}
+	case 180:
+		matrix = pdf.Array{pdf.Integer(-1), pdf.Integer(0), pdf.Integer(0), pdf.Integer(-1), pdf.Integer(0), pdf.Integer(0)}
+	case 270:
+		w, h = h, w
+		matrix = pdf.Array{pdf.Integer(0), pdf.Integer(-1), pdf.Integer(1), pdf.Integer(0), pdf.Integer(0), pdf.Integer(0)}
 	}
 	const pad = 2.0
 	var content bytes.Buffer
@@ -146,6 +159,9 @@ func (b *signBuilder) appearance(u *pdf.Update, rect [4]float64, signed time.Tim
 	form := pdf.NewDict("Type", pdf.Name("XObject"), "Subtype", pdf.Name("Form"),
 		"BBox", pdf.Array{pdf.Integer(0), pdf.Integer(0), pdf.Real(w), pdf.Real(h)}, "Resources", res,
 		"Filter", pdf.Name("FlateDecode"))
+	if matrix != nil {
+		form.Set("Matrix", matrix)
+	}
 	return u.Add(pdf.NewStream(form, fontDeflate(content.Bytes()))), nil
 }
 

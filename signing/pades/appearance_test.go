@@ -2,12 +2,14 @@ package pades
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -152,5 +154,87 @@ func TestSignVisibleVietnamese(t *testing.T) {
 	}
 	if dark < 200 {
 		t.Errorf("only %d dark pixels where the text should be", dark)
+	}
+}
+
+// TestSignVisibleRotatedPages draws the seal and text on pages shown rotated by 90, 180 and 270
+// degrees: as rendered by pdftoppm the seal must be at the reader's left of the rectangle and
+// the text right of it, and pdftotext must read the line back.
+func TestSignVisibleRotatedPages(t *testing.T) {
+	needTool(t, "pdftoppm")
+	needTool(t, "pdftotext")
+	p := mustPKI(t, "ec")
+	const W, H = 595.0, 842.0
+	for _, rot := range []int{0, 90, 180, 270} {
+		t.Run(strconv.Itoa(rot), func(t *testing.T) {
+			in := writeTemp(t, "rot.pdf", buildPDF(
+				"<< /Type /Catalog /Pages 2 0 R >>",
+				"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+				fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Rotate %d >>", rot)))
+			// The rectangle is given in the page's own (unrotated) space; on a page turned by 90
+			// or 270 degrees a tall rectangle is what the reader sees as wide.
+			rect := [4]float64{150, 300, 450, 380}
+			if rot == 90 || rot == 270 {
+				rect = [4]float64{150, 300, 230, 600}
+			}
+			line := "Sở Tư pháp tỉnh Nghệ An"
+			o := p.opts()
+			o.Visible = &Appearance{Rect: rect, Image: sealPNG(t, 100), Lines: []string{line}}
+			out, res, err := signFile(t, in, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSigned(t, p, in, out, res.Field)
+			if txt := run(t, "pdftotext", "-raw", out, "-"); !strings.Contains(txt, line) {
+				t.Errorf("pdftotext: %q", txt)
+			}
+			prefix := filepath.Join(t.TempDir(), "page")
+			run(t, "pdftoppm", "-r", "72", "-png", "-singlefile", out, prefix)
+			fh, _ := os.Open(prefix + ".png")
+			img, err := png.Decode(fh)
+			fh.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Where a point of the page lands on the rendered image (the page turned clockwise).
+			display := func(x, y float64) (float64, float64) {
+				switch rot {
+				case 90:
+					return y, x
+				case 180:
+					return W - x, y
+				case 270:
+					return H - y, W - x
+				}
+				return x, H - y
+			}
+			x0, y0 := display(rect[0], rect[1])
+			x1, y1 := display(rect[2], rect[3])
+			left, right := min(x0, x1), max(x0, x1)
+			top, bottom := min(y0, y1), max(y0, y1)
+			dh := bottom - top
+			at := func(x, y float64) color.RGBA {
+				return color.RGBAModel.Convert(img.At(int(x), int(y))).(color.RGBA)
+			}
+			isRed := func(c color.RGBA) bool { return c.R > 150 && c.G < 80 && c.B < 80 }
+			if c := at(left+dh/2, (top+bottom)/2); !isRed(c) {
+				t.Errorf("no seal at the reader's left of the rectangle: %v", c)
+			}
+			dark, red := 0, 0
+			for y := top + 1; y < bottom-1; y++ {
+				for x := left + dh + 2; x < right-1; x++ {
+					c := at(x, y)
+					if c.R < 100 && c.G < 100 && c.B < 100 {
+						dark++
+					}
+					if isRed(c) {
+						red++
+					}
+				}
+			}
+			if dark < 100 || red > 0 {
+				t.Errorf("right of the seal: %d dark pixels (text), %d red (seal where text belongs)", dark, red)
+			}
+		})
 	}
 }

@@ -289,7 +289,7 @@ func (b *signBuilder) build(signed time.Time, hole int) (*signUpdate, error) {
 			if rect == [4]float64{} {
 				rect = b.widgetRect(b.target.Widgets[0])
 			}
-			ap, err := b.appearance(u, rect, signed)
+			ap, err := b.appearance(u, rect, b.targetRotation(), signed)
 			if err != nil {
 				return nil, err
 			}
@@ -317,7 +317,7 @@ func (b *signBuilder) build(signed time.Time, hole int) (*signUpdate, error) {
 		wd := pdf.NewDict("Type", pdf.Name("Annot"), "Subtype", pdf.Name("Widget"), "FT", pdf.Name("Sig"),
 			"T", pdf.NewTextString(b.newField), "V", sigRef, "F", pdf.Integer(132), "P", b.page.Ref, "Rect", signRectArray(rect))
 		if o.Visible != nil {
-			ap, err := b.appearance(u, rect, signed)
+			ap, err := b.appearance(u, rect, b.page.Rotate, signed)
 			if err != nil {
 				return nil, err
 			}
@@ -339,6 +339,18 @@ func (b *signBuilder) build(signed time.Time, hole int) (*signUpdate, error) {
 		}
 	}
 	return su, nil
+}
+
+// targetRotation is the /Rotate of the page showing the target field's widget, 0 when unknown.
+func (b *signBuilder) targetRotation() int64 {
+	if len(b.target.Widgets) == 0 || b.target.Widgets[0].Page < 0 {
+		return 0
+	}
+	pages, err := b.f.Pages()
+	if err != nil || b.target.Widgets[0].Page >= len(pages) {
+		return 0
+	}
+	return pages[b.target.Widgets[0].Page].Rotate
 }
 
 // addToPage lists the widget in the page's /Annots, replacing whichever object holds the array.
