@@ -136,6 +136,16 @@ func (p TargetPolicy) CheckURL(ctx context.Context, raw string) error {
 	return nil
 }
 
+// RefusedAddressError is a dial the policy stopped.
+type RefusedAddressError struct {
+	Addr  netip.Addr
+	Class string // "a loopback address", ...
+}
+
+func (e *RefusedAddressError) Error() string {
+	return fmt.Sprintf("webhook address %s is %s; only public addresses are allowed", e.Addr, e.Class)
+}
+
 // Control is a net.Dialer Control function that refuses connections to
 // forbidden addresses. It runs after name resolution, on the address
 // actually dialled, so a name that resolves differently at push time than at
@@ -145,8 +155,11 @@ func (p TargetPolicy) Control(network, address string, _ syscall.RawConn) error 
 	if err != nil {
 		return fmt.Errorf("webhook dial %s: unexpected address: %w", address, err)
 	}
-	if err := p.CheckIP(ap.Addr()); err != nil {
-		return fmt.Errorf("webhook dial refused: %w", err)
+	if p.AllowPrivate {
+		return nil
+	}
+	if c := Classify(ap.Addr()); c != "" {
+		return &RefusedAddressError{Addr: ap.Addr().Unmap(), Class: c}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -163,14 +164,31 @@ type PushError struct {
 	// Status is the HTTP status the webhook answered, 0 when it did not
 	// answer (refused address, connection error, timeout).
 	Status int
-	Err    error
+	// Err is the full cause, for the gateway's log.
+	Err error
 }
 
+// Error is the reason as the sender reads it in a non-delivery receipt and
+// the delivery's last error: what went wrong, without the recipient's
+// addresses or URL, which are not the sender's to know.
 func (e *PushError) Error() string {
 	if e.Status != 0 {
 		return fmt.Sprintf("webhook answered %d %s", e.Status, http.StatusText(e.Status))
 	}
-	return e.Err.Error()
+	var refused *RefusedAddressError
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	switch {
+	case errors.As(e.Err, &refused):
+		return "the webhook's address is not allowed (" + refused.Class + ")"
+	case errors.As(e.Err, &dnsErr):
+		return "the webhook's host name does not resolve"
+	case errors.Is(e.Err, context.DeadlineExceeded), errors.As(e.Err, &netErr) && netErr.Timeout():
+		return "the webhook did not answer in time"
+	case errors.Is(e.Err, syscall.ECONNREFUSED):
+		return "the webhook refused the connection"
+	}
+	return "the webhook could not be reached"
 }
 
 func (e *PushError) Unwrap() error { return e.Err }

@@ -140,7 +140,31 @@ func TestPushTimeout(t *testing.T) {
 	defer close(release)
 	err := NewClient(TargetPolicy{AllowPrivate: true}, 50*time.Millisecond, "").Push(context.Background(), testJob(srv.URL), time.Now())
 	var pe *PushError
-	if !errors.As(err, &pe) || pe.Status != 0 {
-		t.Fatalf("slow receiver: %v, want a PushError without status", err)
+	if !errors.As(err, &pe) || pe.Status != 0 || err.Error() != "the webhook did not answer in time" {
+		t.Fatalf("slow receiver: %v, want a PushError without status saying it timed out", err)
+	}
+}
+
+// TestPushReasonsHideTheTarget: the reason goes into the sender's
+// non-delivery receipt, so it names what failed, never where.
+func TestPushReasonsHideTheTarget(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	addr := srv.Listener.Addr().String()
+	srv.Close() // nothing listens there any more
+	cases := []struct {
+		policy TargetPolicy
+		url    string
+		want   string
+	}{
+		{TargetPolicy{AllowPrivate: true}, "http://" + addr + "/hook", "the webhook refused the connection"},
+		{TargetPolicy{}, "http://" + addr + "/hook", "the webhook's address is not allowed (a loopback address)"},
+		{TargetPolicy{}, "http://10.0.0.1:1/hook", "the webhook's address is not allowed (a private address)"},
+		{TargetPolicy{AllowPrivate: true}, "http://host.invalid/hook", "the webhook's host name does not resolve"},
+	}
+	for _, c := range cases {
+		err := NewClient(c.policy, time.Second, "").Push(context.Background(), testJob(c.url), time.Now())
+		if err == nil || err.Error() != c.want {
+			t.Errorf("push to %s: %v, want %q", c.url, err, c.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
@@ -233,11 +234,11 @@ func (w *Workers) work(ctx context.Context, job *Job) {
 			}
 			if again {
 				w.Stats.Retried.Add(1)
-				log.Info("push failed; will retry", "reason", reason, "next", next)
+				log.Info("push failed; will retry", "reason", reason, "err", errors.Unwrap(perr), "next", next)
 				return
 			}
 			w.Stats.Failed.Add(1)
-			log.Warn("push failed for good; the document stays in the recipient's inbox", "reason", reason)
+			log.Warn("push failed for good; the document stays in the recipient's inbox", "reason", reason, "err", errors.Unwrap(perr))
 			job.Outcome = OutcomeFailed
 		}
 	}
