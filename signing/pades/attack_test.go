@@ -505,3 +505,27 @@ func TestVerifyDanglingSignatureValue(t *testing.T) {
 		t.Errorf("verdict %s, empty fields %v, signatures %d", rep.Document.Verdict, rep.Document.EmptyFields, len(rep.Signatures))
 	}
 }
+
+// A later update that removes the signed field and changes the page must not
+// make the document look unsigned.
+func TestAttackSignatureFieldRemoved(t *testing.T) {
+	p := vNewPKI(t)
+	signed := vSign(t, p, vBuildPDF(vDoc{}), vSignOpts{})
+	attacked := vUpdate(t, signed, func(f *pdf.File, u *pdf.Update) {
+		cat, _ := f.Catalog()
+		nc := cat.Clone()
+		nc.Delete("AcroForm")
+		root, _ := f.Trailer().Ref("Root")
+		vMustSet(t, u, root, nc)
+		pages, _ := f.Pages()
+		d := pages[0].Dict.Clone()
+		d.Delete("Annots")
+		vMustSet(t, u, pages[0].Ref, d)
+		vMustSet(t, u, pdf.Ref{Num: 11}, pdf.NewStream(pdf.NewDict(), []byte("BT /F1 24 Tf 72 720 Td (Forged) Tj ET")))
+	})
+	rep := vMustVerify(t, attacked, p.trust())
+	if len(rep.Signatures) != 1 || rep.Document.Verdict != gateway.VerdictInvalid || rep.Document.Modification != gateway.ModificationIllegal ||
+		!strings.Contains(vChanges(rep), "form field Signature1 removed") {
+		t.Errorf("verdict %s, modification %s, %d signatures, changes %v", rep.Document.Verdict, rep.Document.Modification, len(rep.Signatures), rep.Document.Changes)
+	}
+}

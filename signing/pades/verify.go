@@ -199,6 +199,8 @@ func (vr *verification) run() (*gateway.Report, error) {
 		sigs = append(sigs, s)
 	}
 
+	sigs = append(sigs, vr.removedSignatures(seen, rep)...)
+
 	for _, s := range sigs {
 		if err := vr.ctx.Err(); err != nil {
 			return nil, fmt.Errorf("verify: %w", err)
@@ -555,4 +557,47 @@ func (vr *verification) readTail(off int64) tailInfo {
 		}
 	}
 	return t
+}
+
+// maxRevisionsSearched bounds how many earlier revisions are searched for
+// signatures the newest one no longer shows.
+const maxRevisionsSearched = 200
+
+// removedSignatures finds signatures that earlier revisions show and the
+// newest does not: a later update that drops a signed field (and changes the
+// document) must not make the document look unsigned. The diff then reports
+// the removal as an illegal change.
+func (vr *verification) removedSignatures(seen map[pdf.Ref]string, rep *gateway.Report) []*sigEntry {
+	revs := vr.f.Revisions()
+	var out []*sigEntry
+	for i := len(revs) - 2; i >= 0 && i >= len(revs)-1-maxRevisionsSearched; i-- {
+		if vr.ctx.Err() != nil {
+			return out
+		}
+		view, err := vr.f.At(i)
+		if err != nil {
+			continue
+		}
+		fields, err := view.Fields()
+		if err != nil {
+			continue
+		}
+		for _, fd := range fields {
+			ref, ok := fd.Value.(pdf.Ref)
+			if fd.Type != "Sig" || !ok {
+				continue
+			}
+			if _, dup := seen[ref]; dup {
+				continue
+			}
+			d, err := view.ResolveDict(ref)
+			if err != nil || d == nil || !d.Has("ByteRange") {
+				continue
+			}
+			seen[ref] = fd.Name
+			rep.Document.Errors = append(rep.Document.Errors, fmt.Sprintf("signature field %s, signed in revision %d or before, is no longer in the document", fd.Name, i+1))
+			out = append(out, &sigEntry{field: fd.Name, fieldRef: fd.Ref, sigRef: ref, dict: d, lock: fd.Lock, end: -1, rev: -1})
+		}
+	}
+	return out
 }
