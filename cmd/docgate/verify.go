@@ -13,7 +13,7 @@ import (
 	"docgate/signing/pades"
 )
 
-const verifyUsage = `verify [--trust PEM]... [--json] [--online] [--timeout D] FILE.pdf...
+const verifyUsage = `verify [--trust PEM]... [--json] [--online] [--allow-annotations] [--timeout D] FILE.pdf...
 
 Exit status: 0 when every file is VALID (every signature intact, trusted and
 valid at signing time, nothing changed since beyond what the signatures allow);
@@ -39,6 +39,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the validation report as JSON lines")
 	online := fs.Bool("online", false, "fetch revocation data (OCSP, CRL) when the PDF does not embed it")
 	timeout := fs.Duration("timeout", 0, "time limit per file (default 5s plus 1s per 50 MB)")
+	allowAnnots := fs.Bool("allow-annotations", false, "accept annotations added after an approval signature in a document no signature certifies (they are still listed)")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -55,6 +56,9 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	v := &pades.Verifier{Trust: store}
+	if *allowAnnots {
+		v.UncertifiedP = 3
+	}
 	if *online {
 		v.Revocation = certs.NewRevocationChecker(certs.RevocationConfig{})
 	}
