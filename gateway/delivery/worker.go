@@ -51,9 +51,10 @@ type Workers struct {
 	Count int
 	// Batch is how many jobs a worker claims at once (default 8).
 	Batch int
-	// Lease is how long a claim holds a job (default 2 min). It must
-	// exceed a push's timeout, or a slow push loses its job to another
-	// replica and the receiver sees the push twice.
+	// Lease is how long a claim holds a job (default 2 min). Half of it
+	// must exceed a push's timeout: a job is only pushed with half its
+	// lease left, so a push never outlives its claim and no other replica
+	// pushes it meanwhile.
 	Lease   time.Duration
 	Backoff Backoff
 	// IdleMin and IdleMax bound the wait between polls of an empty queue:
@@ -181,13 +182,20 @@ func (w *Workers) Step(ctx context.Context, worker string) (int, error) {
 			w.release(jobs[i:])
 			break
 		}
+		// Slow pushes earlier in the batch may have eaten this job's lease;
+		// with less than half of it left, a push could outlive the claim
+		// and another replica could push it too. Give it back instead.
+		if !job.ClaimedUntil.IsZero() && w.now().After(job.ClaimedUntil.Add(-w.lease()/2)) {
+			w.release([]*Job{job})
+			continue
+		}
 		w.work(ctx, job)
 	}
 	return len(jobs), nil
 }
 
-// release gives unstarted jobs back on shutdown, so that another replica
-// need not wait for their leases to expire.
+// release gives unstarted jobs back (on shutdown, or with too little lease
+// left), so that another worker need not wait for their leases to expire.
 func (w *Workers) release(jobs []*Job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

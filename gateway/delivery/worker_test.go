@@ -258,3 +258,21 @@ func TestWorkerRunStopsWhenIdle(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestWorkerSkipsJobsShortOfLease: a job whose lease was mostly used up by
+// earlier pushes in its batch is released, not pushed, so that its push
+// cannot outlive the claim.
+func TestWorkerSkipsJobsShortOfLease(t *testing.T) {
+	q := &fakeQueue{jobs: []*Job{
+		{DocumentID: "d1", ClaimedUntil: clock0.Add(time.Minute)},
+		{DocumentID: "d2", ClaimedUntil: clock0.Add(29 * time.Second)},
+	}}
+	p := &fakePusher{}
+	w, _ := newTestWorkers(q, p)
+	w.Lease = time.Minute
+	w.Step(context.Background(), "w")
+	q.wantCalls(t, "succeed d1 09:00:00", "reported d1", "release d2")
+	if !slices.Equal(p.pushed, []string{"d1"}) {
+		t.Fatalf("pushed %v", p.pushed)
+	}
+}
