@@ -298,3 +298,52 @@ func TestBrowserReceipt(t *testing.T) {
 	mustText(t, ctx, "receipt-digest", strings.Repeat("a1", 32))
 	screenshot(t, ctx, artifactDir(t), "receipt-valid-vi-desktop")
 }
+
+// TestBrowserSignedIn signs in through the form, opens the inbox, follows
+// a document to its timeline and signs out; the inbox is also shot on a
+// phone, where the table becomes cards.
+func TestBrowserSignedIn(t *testing.T) {
+	e, _, _ := mustAccountEnv(t)
+	ctx := mustBrowser(t)
+	dir := artifactDir(t)
+
+	step(t, ctx, "sign in",
+		chromedp.Navigate(e.srv.URL+"/login?lang=vi"),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
+		chromedp.SendKeys(chromedp.ID("token"), tokenH14),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("inbox")),
+	)
+	mustText(t, ctx, "who", "000.00.00.H14")
+	if got := read(t, ctx, "the inbox's first subject", chromedp.Text(chromedp.CSS("#inbox .doc-link"))); got != "Về việc <i>kiểm tra</i> công tác văn thư" {
+		t.Errorf("inbox subject %q", got)
+	}
+	// The session cookie is out of scripts' reach.
+	if c := read(t, ctx, "document.cookie", chromedp.Evaluate[string](`document.cookie`)); strings.Contains(c, "docgate_token") {
+		t.Errorf("a script can read the session: %q", c)
+	}
+	screenshot(t, ctx, dir, "inbox-vi-desktop")
+
+	step(t, ctx, "open the document", chromedp.Click(chromedp.CSS("#inbox .doc-link")), chromedp.WaitVisible(chromedp.ID("timeline")))
+	tl := read(t, ctx, "timeline", chromedp.Text(chromedp.ID("timeline")))
+	for _, want := range []string{"Cổng đã nhận văn bản gửi đi", "Cơ quan nhận đã tải văn bản", "Cơ quan nhận từ chối văn bản", "Sai thẩm quyền", "Tải biên nhận"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("the timeline lacks %q", want)
+		}
+	}
+	mustText(t, ctx, "verdict-title", "HỢP LỆ")
+	screenshot(t, ctx, dir, "document-vi-desktop")
+
+	step(t, ctx, "inbox on a phone",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(e.srv.URL+"/inbox"),
+		chromedp.WaitVisible(chromedp.ID("inbox")),
+	)
+	if w := read(t, ctx, "width", chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`)); len(w) != 2 || w[0] > w[1] {
+		t.Errorf("the inbox scrolls sideways on a phone: %v", w)
+	}
+	screenshot(t, ctx, dir, "inbox-vi-phone")
+
+	step(t, ctx, "sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("login-form")))
+	step(t, ctx, "inbox after signing out", chromedp.Navigate(e.srv.URL+"/inbox"), chromedp.WaitVisible(chromedp.ID("login-form")))
+}
