@@ -65,7 +65,7 @@ func runSign(ctx context.Context, env *Env, args []string) error {
 	certify := fs.Int("certify", 0, "certify the document with DocMDP permission 1 (no changes), 2 (forms and signing) or 3 (also annotations)")
 	visible := fs.Bool("visible", false, "draw the signature on a page")
 	page := fs.Int("page", 1, "page of a visible signature (1 = first)")
-	rect := fs.String("rect", "", "rectangle of a visible signature in points: x1,y1,x2,y2")
+	rect := fs.String("rect", "", "rectangle of a visible signature in points: x1,y1,x2,y2 (default: the field's own, or the top right of the page)")
 	image := fs.String("image", "", "PNG drawn in a visible signature (a seal; transparency kept)")
 	var texts stringList
 	fs.Var(&texts, "text", "line of text in a visible signature (repeatable; default: signer, organisation, time in Vietnam time)")
@@ -108,8 +108,6 @@ func runSign(ctx context.Context, env *Env, args []string) error {
 			if ap.Rect, err = parseRect(*rect); err != nil {
 				return usageErrorf("sign: --rect: %v", err)
 			}
-		} else if *field == "" {
-			return usageErrorf("sign: --visible needs --rect x1,y1,x2,y2 (or --field naming a field that has one)")
 		}
 		if *image != "" {
 			if ap.Image, err = os.ReadFile(*image); err != nil {

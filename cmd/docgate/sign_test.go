@@ -258,7 +258,8 @@ func TestSignCommandRefusals(t *testing.T) {
 		{"tsa down", in, []string{"--tsa", "http://127.0.0.1:1/"}, exitFailed, "unavailable"},
 		{"wrong key", in, []string{"--cert", e.org + ".crt", "--key", e.person + ".key"}, exitUsage, "does not match"},
 		{"bad rect", in, []string{"--visible", "--rect", "1,2,3"}, exitUsage, "--rect"},
-		{"visible without rect", in, []string{"--visible"}, exitUsage, "--rect"},
+		{"text without visible", in, []string{"--text", "x"}, exitUsage, "--visible"},
+		{"no such page", in, []string{"--visible", "--page", "7"}, exitUsage, "page 7 does not exist"},
 	}
 	if _, err := exec.LookPath("qpdf"); err == nil {
 		enc := filepath.Join(work, "enc.pdf")

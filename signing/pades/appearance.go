@@ -20,7 +20,8 @@ type Appearance struct {
 	// Page is the 1-based page number; 1 when zero.
 	Page int
 	// Rect is the widget's rectangle in default user space: x1, y1, x2, y2. Zero keeps the
-	// rectangle of the existing field signed into.
+	// rectangle of the existing field signed into, or puts a new field at the top right of the
+	// page as the reader sees it.
 	Rect [4]float64
 	// Image is a PNG (its transparency kept through a soft mask) drawn at the left of the
 	// rectangle: the organisation's seal, or the person's handwritten signature.

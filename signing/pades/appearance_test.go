@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/image/font/sfnt"
+
+	"docgate/signing/pdf"
 )
 
 const vietnameseSample = "ẮẰẲẴẶắằẳẵặƠơƯưĐđỆệỘộ"
@@ -235,6 +237,53 @@ func TestSignVisibleRotatedPages(t *testing.T) {
 			if dark < 100 || red > 0 {
 				t.Errorf("right of the seal: %d dark pixels (text), %d red (seal where text belongs)", dark, red)
 			}
+		})
+	}
+}
+
+// TestSignVisibleTopRight: without a rectangle a visible signature goes to the top right corner
+// as the reader sees the page, also on a page turned by 90 degrees and one with a CropBox.
+func TestSignVisibleTopRight(t *testing.T) {
+	p := mustPKI(t, "ec")
+	for _, c := range []struct {
+		name, page string
+		want       [4]float64
+	}{
+		{"portrait", "/MediaBox [0 0 595 842]", [4]float64{351, 748, 571, 818}},
+		{"crop box", "/MediaBox [0 0 595 842] /CropBox [50 50 545 792]", [4]float64{301, 698, 521, 768}},
+		// Turned clockwise, the page's top left corner is the reader's top right (low x, high y).
+		{"rotated 90", "/MediaBox [0 0 595 842] /Rotate 90", [4]float64{24, 598, 94, 818}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := writeTemp(t, "in.pdf", buildPDF(
+				"<< /Type /Catalog /Pages 2 0 R >>",
+				"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+				"<< /Type /Page /Parent 2 0 R "+c.page+" >>"))
+			o := p.opts()
+			o.Visible = &Appearance{}
+			out, res, err := signFile(t, in, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(out)
+			f, err := pdf.Open(bytes.NewReader(data), int64(len(data)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fields, _ := f.Fields()
+			var got [4]float64
+			for _, fd := range fields {
+				if fd.Name == res.Field {
+					arr, _ := fd.Widgets[0].Rect.(pdf.Array)
+					for i := range got {
+						got[i], _ = pdf.Number(arr[i])
+					}
+				}
+			}
+			if got != c.want {
+				t.Errorf("rect %v, want %v", got, c.want)
+			}
+			checkSigned(t, p, in, out, res.Field)
 		})
 	}
 }

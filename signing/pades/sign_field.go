@@ -313,6 +313,9 @@ func (b *signBuilder) build(signed time.Time, hole int) (*signUpdate, error) {
 		rect := [4]float64{}
 		if o.Visible != nil {
 			rect = o.Visible.Rect
+			if rect == ([4]float64{}) {
+				rect = b.topRight()
+			}
 		}
 		wd := pdf.NewDict("Type", pdf.Name("Annot"), "Subtype", pdf.Name("Widget"), "FT", pdf.Name("Sig"),
 			"T", pdf.NewTextString(b.newField), "V", sigRef, "F", pdf.Integer(132), "P", b.page.Ref, "Rect", signRectArray(rect))
@@ -339,6 +342,57 @@ func (b *signBuilder) build(signed time.Time, hole int) (*signUpdate, error) {
 		}
 	}
 	return su, nil
+}
+
+// Size and margin of a visible signature placed by default, in points.
+const (
+	signDefaultWidth  = 220
+	signDefaultHeight = 70
+	signDefaultMargin = 24
+)
+
+// topRight is where a visible signature goes when the caller gives no rectangle: the top right
+// corner of the page as the reader sees it (rotation included), where a receiving organisation
+// signs a digitised incoming paper document (DOMAIN.md).
+func (b *signBuilder) topRight() [4]float64 {
+	box := [4]float64{0, 0, 595, 842} // A4 when the page has no usable box
+	for _, o := range []pdf.Object{b.page.CropBox, b.page.MediaBox} {
+		a, _ := b.f.Resolve(o)
+		arr, _ := a.(pdf.Array)
+		if len(arr) != 4 {
+			continue
+		}
+		var r [4]float64
+		for i := range r {
+			x, _ := b.f.Resolve(arr[i])
+			r[i], _ = pdf.Number(x)
+		}
+		if r = signNormRect(r); r[2]-r[0] >= 2*signDefaultMargin && r[3]-r[1] >= 2*signDefaultMargin {
+			box = r
+			break
+		}
+	}
+	rot := (b.page.Rotate%360 + 360) % 360
+	dw := box[2] - box[0] // the page's width and height as displayed
+	if rot == 90 || rot == 270 {
+		dw = box[3] - box[1]
+	}
+	w := min(float64(signDefaultWidth), dw-2*signDefaultMargin)
+	// Display coordinates: X from the left, Y down from the top, mapped back to the page's space.
+	toPage := func(X, Y float64) (float64, float64) {
+		switch rot {
+		case 90:
+			return box[0] + Y, box[1] + X
+		case 180:
+			return box[2] - X, box[1] + Y
+		case 270:
+			return box[2] - Y, box[3] - X
+		}
+		return box[0] + X, box[3] - Y
+	}
+	x0, y0 := toPage(dw-signDefaultMargin-w, signDefaultMargin)
+	x1, y1 := toPage(dw-signDefaultMargin, signDefaultMargin+signDefaultHeight)
+	return signNormRect([4]float64{x0, y0, x1, y1})
 }
 
 // targetRotation is the /Rotate of the page showing the target field's widget, 0 when unknown.

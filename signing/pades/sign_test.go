@@ -389,8 +389,7 @@ func TestSignOptionsChecked(t *testing.T) {
 		"huge png": func(o *SignOptions) {
 			o.Visible = &Appearance{Rect: [4]float64{0, 0, 100, 100}, Image: hugePNGHeader()}
 		},
-		"empty rect":  func(o *SignOptions) { o.Visible = &Appearance{Page: 1, Rect: [4]float64{5, 5, 5, 50}} },
-		"no rect new": func(o *SignOptions) { o.Visible = &Appearance{Page: 1} },
+		"empty rect": func(o *SignOptions) { o.Visible = &Appearance{Page: 1, Rect: [4]float64{5, 5, 5, 50}} },
 	} {
 		o := p.opts()
 		mut(&o)
