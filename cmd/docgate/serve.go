@@ -268,7 +268,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	reg, err := registry.New(store, key, registry.WithCodeRule(cfg.CodeRule))
+	guard := webhookGuard{Store: store, policy: delivery.TargetPolicy{AllowPrivate: cfg.WebhookAllowPrivate}}
+	reg, err := registry.New(guard, key, registry.WithCodeRule(cfg.CodeRule))
 	if err != nil {
 		return failf("serve: %v", err)
 	}

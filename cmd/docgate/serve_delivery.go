@@ -13,6 +13,7 @@ import (
 	"docgate/gateway"
 	"docgate/gateway/delivery"
 	"docgate/gateway/exchange"
+	"docgate/gateway/registry"
 )
 
 // startDelivery starts the push workers when --delivery-workers is above
@@ -63,6 +64,34 @@ func startDelivery(ctx context.Context, cfg *ServeConfig, store gateway.Store, e
 	logger.Info("push delivery started", "workers", cfg.DeliveryWorkers, "allow_private_targets", cfg.WebhookAllowPrivate,
 		"links", publicURL)
 	return func() { cancel(); wg.Wait() }, nil
+}
+
+// webhookGuard checks webhook URLs as agencies are registered or changed,
+// before the registry stores them: only public addresses unless
+// --webhook-allow-private. It sits between the registry and the store so
+// that the registry's own checks (shape, scheme) stay where they are; the
+// workers check the dialled address again on every push.
+type webhookGuard struct {
+	registry.Store
+	policy delivery.TargetPolicy
+}
+
+func (g webhookGuard) CreateAgency(ctx context.Context, a *gateway.Agency) error {
+	if a.Webhook != "" {
+		if err := g.policy.CheckURL(ctx, a.Webhook); err != nil {
+			return err
+		}
+	}
+	return g.Store.CreateAgency(ctx, a)
+}
+
+func (g webhookGuard) UpdateAgency(ctx context.Context, code string, upd gateway.AgencyUpdate) (*gateway.Agency, error) {
+	if upd.Webhook != nil && *upd.Webhook != "" {
+		if err := g.policy.CheckURL(ctx, *upd.Webhook); err != nil {
+			return nil, err
+		}
+	}
+	return g.Store.UpdateAgency(ctx, code, upd)
 }
 
 // newMetricsRegistry is the registry /metrics serves: the Go runtime, the

@@ -98,3 +98,17 @@ func TestServePushDelivery(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesPrivateWebhooks: without --webhook-allow-private an agency
+// cannot register, or change to, a webhook on a loopback or private address.
+func TestServeRefusesPrivateWebhooks(t *testing.T) {
+	g := startGatewayArgs(t, filepath.Join(t.TempDir(), "data"), "--dev")
+	admin := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": g.admin}
+	wantExit(t, admin, exitFailed, "loopback", "agency", "add", "--code", "000.00.01.H41", "--name", "Sở", "--webhook", "http://127.0.0.1:9/hook")
+	wantExit(t, admin, exitFailed, "private", "agency", "add", "--code", "000.00.01.H41", "--name", "Sở", "--webhook", "https://10.1.2.3/hook")
+	wantExit(t, admin, exitFailed, "link-local", "agency", "add", "--code", "000.00.01.H41", "--name", "Sở", "--webhook", "http://169.254.169.254/")
+	mustRun(t, admin, "agency", "add", "--code", "000.00.01.H41", "--name", "Sở", "--webhook", "https://8.8.8.8/hook")
+	if out := mustRun(t, admin, "agency", "list"); !strings.Contains(out, "000.00.01.H41") {
+		t.Fatalf("agency list: %s", out)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 
 	"docgate/gateway"
 )
@@ -124,13 +125,18 @@ func (p TargetPolicy) CheckURL(ctx context.Context, raw string) error {
 	if r == nil {
 		r = net.DefaultResolver
 	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	ips, err := r.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(ips) == 0 {
-		return gateway.Errorf(gateway.EINVALID, "webhook host %s does not resolve; register a URL whose host has a public address", host)
+	if err != nil {
+		// A name that does not resolve yet (its DNS is still being set up)
+		// cannot be judged now; the dial-time check judges every address
+		// it resolves to later.
+		return nil
 	}
 	for _, ip := range ips {
-		if err := p.CheckIP(ip); err != nil {
-			return err
+		if c := Classify(ip); c != "" {
+			return gateway.Errorf(gateway.EINVALID, "webhook host %s resolves to %s, %s; only public addresses are allowed (the operator can allow private ones with --webhook-allow-private)", host, ip.Unmap(), c)
 		}
 	}
 	return nil
