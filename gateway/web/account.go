@@ -16,10 +16,13 @@ import (
 )
 
 // authenticator turns an API token typed on the sign-in page into a
-// principal; registry.Service is one.
+// principal and lists the agency registry; registry.Service is one.
 type authenticator interface {
 	// Authenticate returns EUNAUTHORIZED for a wrong, revoked or expired token.
 	Authenticate(ctx context.Context, secret string) (*gateway.Principal, error)
+	// Agencies lists agencies by code for any signed-in principal; next is
+	// the After of the following page. EINVALID for a bad filter.
+	Agencies(ctx context.Context, f gateway.AgencyFilter) (list []*gateway.Agency, next string, err error)
 }
 
 // exchangeReader is the part of the exchange use cases the signed-in pages
@@ -53,6 +56,7 @@ func (p *Pages) routeAccount(r chi.Router) {
 	r.Get("/inbox", p.signedIn(p.handleInbox))
 	r.Get("/documents/{id}", p.signedIn(p.handleDocument))
 	r.Get("/documents/{id}/receipts/{rid}", p.signedIn(p.handleReceiptDownload))
+	r.Get("/agencies", p.signedIn(p.handleAgencies))
 }
 
 // crossSite reports a form post from another site's page. Browsers mark
@@ -388,4 +392,55 @@ func shortTime(t time.Time) string {
 		return ""
 	}
 	return t.In(vietnam).Format("02/01/2006 15:04")
+}
+
+// agencyPageSize keeps the registry page readable; a province has 400+
+// units, so the page filters by parent and pages on.
+const agencyPageSize = 100
+
+type agencyRow struct {
+	Code, Name, Parent, Status, Since string
+	Active                            bool
+}
+
+// agenciesView is the registry page: the filter as given and one page.
+type agenciesView struct {
+	Parent string
+	Status string
+	Rows   []agencyRow
+	Next   string
+}
+
+// handleAgencies lists the registry so a clerk can look up whose code is
+// whose; filters are a GET form, so the page works without scripts and a
+// filtered list can be bookmarked.
+func (p *Pages) handleAgencies(w http.ResponseWriter, r *http.Request, pg *page) {
+	pg.Title = pg.T("agencies.title")
+	q := r.URL.Query()
+	f := gateway.AgencyFilter{ParentCode: strings.TrimSpace(q.Get("parent")), Status: gateway.AgencyStatus(q.Get("status")),
+		After: q.Get("after"), Limit: agencyPageSize}
+	list, next, err := p.Auth.Agencies(r.Context(), f)
+	if err != nil {
+		p.useCaseError(w, r, pg, err)
+		return
+	}
+	v := &agenciesView{Parent: f.ParentCode, Status: string(f.Status)}
+	for _, a := range list {
+		v.Rows = append(v.Rows, agencyRow{
+			Code: a.Code, Name: a.Name, Parent: a.ParentCode, Active: a.Status == gateway.AgencyActive,
+			Status: lookupOr(pg, "agency."+string(a.Status), string(a.Status)), Since: shortTime(a.CreatedAt),
+		})
+	}
+	if next != "" {
+		nq := url.Values{"after": {next}}
+		if f.ParentCode != "" {
+			nq.Set("parent", f.ParentCode)
+		}
+		if f.Status != "" {
+			nq.Set("status", string(f.Status))
+		}
+		v.Next = "/agencies?" + nq.Encode()
+	}
+	pg.Agencies = v
+	p.render(w, r, http.StatusOK, "agencies.html", pg)
 }

@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -20,8 +22,9 @@ import (
 // fakeAuth knows a fixed set of tokens; revoke takes one away, as an
 // operator would.
 type fakeAuth struct {
-	mu     sync.Mutex
-	tokens map[string]*gateway.Principal
+	mu       sync.Mutex
+	tokens   map[string]*gateway.Principal
+	agencies []*gateway.Agency // ordered by code
 }
 
 func (a *fakeAuth) Authenticate(_ context.Context, secret string) (*gateway.Principal, error) {
@@ -31,6 +34,26 @@ func (a *fakeAuth) Authenticate(_ context.Context, secret string) (*gateway.Prin
 		return p, nil
 	}
 	return nil, gateway.Errorf(gateway.EUNAUTHORIZED, "unknown token")
+}
+
+// Agencies pages through a fixed registry as registry.Service does.
+func (a *fakeAuth) Agencies(ctx context.Context, f gateway.AgencyFilter) ([]*gateway.Agency, string, error) {
+	if gateway.PrincipalFromContext(ctx) == nil {
+		return nil, "", gateway.Errorf(gateway.EUNAUTHORIZED, "sign in")
+	}
+	if f.ParentCode != "" && strings.Count(f.ParentCode, ".") != 3 {
+		return nil, "", gateway.Errorf(gateway.EINVALID, "parent: %q is not an agency code", f.ParentCode)
+	}
+	var out []*gateway.Agency
+	for _, ag := range a.agencies {
+		if ag.Code > f.After && (f.ParentCode == "" || ag.ParentCode == f.ParentCode) && (f.Status == "" || ag.Status == f.Status) {
+			out = append(out, ag)
+		}
+	}
+	if len(out) > f.Limit {
+		return out[:f.Limit], out[f.Limit-1].Code, nil
+	}
+	return out, "", nil
 }
 
 func (a *fakeAuth) revoke(secret string) {
@@ -122,6 +145,18 @@ func mustAccountEnv(t *testing.T) (*env, *fakeAuth, *fakeExchange) {
 		tokenOther:   {Role: gateway.RoleAgency, AgencyCode: "000.00.00.H56"},
 		tokenAuditor: {Role: gateway.RoleAuditor},
 	}}
+	// A province with 120 units below it, one suspended.
+	auth.agencies = append(auth.agencies, &gateway.Agency{Code: "000.00.00.H14", Name: "UBND tỉnh Hải Dương", Status: gateway.AgencyActive, CreatedAt: at})
+	for i := 0; i < 120; i++ {
+		st := gateway.AgencyActive
+		if i == 7 {
+			st = gateway.AgencySuspended
+		}
+		auth.agencies = append(auth.agencies, &gateway.Agency{Code: fmt.Sprintf("000.%02d.%02d.H41", i/10, i%10), Name: fmt.Sprintf("Đơn vị %d <b>", i),
+			ParentCode: "000.00.00.H41", Status: st, CreatedAt: at})
+	}
+	auth.agencies = append(auth.agencies, &gateway.Agency{Code: "000.00.00.H41", Name: "UBND tỉnh Bắc Ninh", Status: gateway.AgencyActive, CreatedAt: at})
+	sort.Slice(auth.agencies, func(i, j int) bool { return auth.agencies[i].Code < auth.agencies[j].Code })
 	e := &env{fake: &fakeVerifier{}, tmp: t.TempDir()}
 	p := &web.Pages{Verifier: e.fake, Auth: auth, Exchange: fx, TempDir: e.tmp, Logger: slog.New(slog.DiscardHandler)}
 	e.srv = httptest.NewServer(p.Handler())
@@ -278,5 +313,45 @@ func TestAccountPagesOff(t *testing.T) {
 	}
 	if strings.Contains(e.get(t, "/").body, `id="nav-login"`) {
 		t.Error("the header offers a sign-in that does not exist")
+	}
+}
+
+func TestAgencyDirectory(t *testing.T) {
+	e, _, _ := mustAccountEnv(t)
+	if r := e.send(t, "GET", "/agencies", "", nil); r.status != 303 {
+		t.Errorf("directory without a session: %d", r.status)
+	}
+	r := e.send(t, "GET", "/agencies", tokenH14, nil)
+	if r.status != 200 {
+		t.Fatalf("directory: %d %s", r.status, r.body)
+	}
+	mustContain(t, r.body, "Danh bạ cơ quan", "000.00.00.H14", "UBND tỉnh Hải Dương", "Đơn vị 0 &lt;b&gt;", `id="agencies-next"`)
+	if n := strings.Count(r.body, "<tr>") - 1; n != 100 {
+		t.Errorf("first page has %d rows, want 100", n)
+	}
+	// The next page carries on after the last code shown, filters kept.
+	r = e.send(t, "GET", "/agencies?parent=000.00.00.H41", tokenH14, nil)
+	i := strings.Index(r.body, `href="/agencies?after=`)
+	if i < 0 {
+		t.Fatal("no next link on a filtered first page")
+	}
+	next := r.body[i+len(`href="`):]
+	next = strings.ReplaceAll(next[:strings.Index(next, `"`)], "&amp;", "&")
+	if !strings.Contains(next, "parent=000.00.00.H41") {
+		t.Errorf("the next link drops the filter: %s", next)
+	}
+	r = e.send(t, "GET", next, tokenH14, nil)
+	if n := strings.Count(r.body, "<tr>") - 1; n != 20 || strings.Contains(r.body, "UBND tỉnh Bắc Ninh") || strings.Contains(r.body, `id="agencies-next"`) {
+		t.Errorf("second page: %d rows", n)
+	}
+	r = e.send(t, "GET", "/agencies?status=suspended", tokenH14, nil, "Accept-Language", "en")
+	if n := strings.Count(r.body, "<tr>") - 1; n != 1 || !strings.Contains(r.body, "000.00.07.H41") || !strings.Contains(r.body, "Suspended") {
+		t.Errorf("suspended filter: %d rows", n)
+	}
+	if r := e.send(t, "GET", "/agencies?parent=nonsense", tokenH14, nil); r.status != 400 || !strings.Contains(r.body, "is not an agency code") {
+		t.Errorf("bad parent: %d", r.status)
+	}
+	if r := e.send(t, "GET", "/agencies?parent=000.99.99.H41", tokenH14, nil); !strings.Contains(r.body, "Không có cơ quan nào khớp") {
+		t.Errorf("empty result: %d", r.status)
 	}
 }

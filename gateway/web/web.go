@@ -117,7 +117,7 @@ func mustTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/icons.html", "templates/reportbody.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"verify.html", "report.html", "receipt.html", "error.html", "login.html", "inbox.html", "document.html"} {
+	for _, name := range []string{"verify.html", "report.html", "receipt.html", "error.html", "login.html", "inbox.html", "document.html", "agencies.html"} {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name))
 		out[name] = t
 	}
@@ -142,6 +142,7 @@ type page struct {
 	Inbox      []inboxRow
 	Older      string
 	Document   *documentView
+	Agencies   *agenciesView
 	msgs       map[string]string
 }
 
