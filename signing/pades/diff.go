@@ -696,6 +696,13 @@ func (d *revDiff) fields() error {
 		if oaf == nil {
 			oaf = pdf.NewDict()
 		}
+		for _, k := range []pdf.Name{"DR", "DA", "NeedAppearances"} {
+			// Permitted with form filling, but they change how every field
+			// is drawn (a font swapped in /DR redraws values): disclosed.
+			if !d.same(oaf.Get(k), naf.Get(k), 0) {
+				d.add(lvlForm, "form: default /%s changed", k)
+			}
+		}
 		for _, k := range naf.Keys() {
 			if slices.Contains([]pdf.Name{"Fields", "SigFlags", "DR", "DA", "NeedAppearances"}, k) {
 				continue
@@ -711,7 +718,9 @@ func (d *revDiff) fields() error {
 		if ref, ok := naf.Get("Fields").(pdf.Ref); ok {
 			d.explain(ref)
 		}
-		d.explainUnder(naf.Get("DR"), oaf.Get("DR"), isPageLike)
+		if d.explainUnder(naf.Get("DR"), oaf.Get("DR"), isPageLike) > 0 {
+			d.add(lvlForm, "form: default resources (/DR) updated")
+		}
 	}
 
 	fieldDirty := func(f pdf.Field) bool {
