@@ -28,3 +28,13 @@ func TestDeliveryReplicas(t *testing.T) {
 		return mustOpen(t, cfg), mustOpen(t, cfg)
 	})
 }
+
+func BenchmarkDeliveryQueue(b *testing.B) {
+	if os.Getenv(urlEnv) == "" {
+		b.Skip(urlEnv + " is not set")
+	}
+	storetest.BenchmarkDeliveryQueue(b, func(b *testing.B) storetest.DeliveryStore {
+		cfg, _ := freshSchema(b)
+		return mustOpen(b, cfg)
+	})
+}

@@ -27,3 +27,11 @@ func TestDeliveryReplicas(t *testing.T) {
 		return a, b
 	})
 }
+
+func BenchmarkDeliveryQueue(b *testing.B) {
+	storetest.BenchmarkDeliveryQueue(b, func(b *testing.B) storetest.DeliveryStore {
+		s := mustOpen(b, filepath.Join(b.TempDir(), "docgate.db"))
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}

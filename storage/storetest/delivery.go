@@ -579,3 +579,53 @@ func testQueueReplicaWorkers(t *testing.T, a, b DeliveryStore) {
 		t.Errorf("retried %d pushes, want %d", got, retried)
 	}
 }
+
+// BenchmarkDeliveryQueue measures one job's way through the queue (claimed
+// in batches of 10, recorded, reported) with four claimers at once; open
+// returns an isolated, empty store.
+func BenchmarkDeliveryQueue(b *testing.B, open func(b *testing.B) DeliveryStore) {
+	s := open(b)
+	ctx := context.Background()
+	from, to := code(1), code(2)
+	for _, a := range []*gateway.Agency{{Code: from, Name: "Sender"}, {Code: to, Name: "Pushed", Webhook: "https://dms.example/hook"}} {
+		if err := s.CreateAgency(ctx, a); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range b.N {
+		id := fmt.Sprintf("doc_bench_%07d", i)
+		sub := &gateway.Submission{Document: &gateway.Document{ID: id, Envelope: gateway.Envelope{From: from, To: []string{to}, Subject: "x"},
+			PDF: gateway.Part{SHA256: fmt.Sprintf("%064x", i)}, Attachments: []gateway.Part{}, State: gateway.DocumentActive, SubmittedAt: qt0},
+			Deliveries: []*gateway.Delivery{{DocumentID: id, Recipient: to, State: gateway.DeliveryPending, UpdatedAt: qt0}}}
+		if err := s.CreateDocument(ctx, sub); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for {
+				jobs, err := s.Claim(ctx, fmt.Sprintf("bench%d", w), qt0.Add(time.Hour), 10, time.Hour)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if len(jobs) == 0 {
+					return
+				}
+				for _, j := range jobs {
+					if err := s.Succeed(ctx, j, qt0.Add(time.Hour)); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := s.Reported(ctx, j); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
