@@ -355,6 +355,25 @@ func TestAttackShadow(t *testing.T) {
 		})
 		vExpectIllegal(t, attacked, p, "annotation (object 20) removed from page 1")
 	})
+	t.Run("hide: form widget unhidden", func(t *testing.T) {
+		// A text field prepared hidden (/F 2) before signing, shown after.
+		doc := vDoc{
+			pageExtra: "/Annots [20 0 R]",
+			acroForm:  "<< /Fields [20 0 R] >>",
+			extraObjects: []string{
+				"<< /FT /Tx /T (Note) /V (Pay 1,000,000) /F 2 /Type /Annot /Subtype /Widget /Rect [72 600 300 620] /P 3 0 R /AP << /N 21 0 R >> >>",
+				"<< /Type /XObject /Subtype /Form /BBox [0 0 228 20] /Length 44 >>\nstream\nBT /F1 12 Tf 2 5 Td (Pay 1,000,000) Tj ET\nendstream",
+			},
+		}
+		signed := vSign(t, p, vBuildPDF(doc), vSignOpts{})
+		attacked := vUpdate(t, signed, func(f *pdf.File, u *pdf.Update) {
+			o, _ := f.Object(pdf.Ref{Num: 20})
+			d := o.(*pdf.Dict).Clone()
+			d.Set("F", pdf.Integer(4))
+			vMustSet(t, u, pdf.Ref{Num: 20}, d)
+		})
+		vExpectIllegal(t, attacked, p, "form field Note changed beyond its value and appearance (/F)")
+	})
 	t.Run("replace: XObject swapped through resources", func(t *testing.T) {
 		doc := vDoc{
 			content:   "q 612 792 cm /Im0 Do Q",

@@ -654,8 +654,9 @@ func (d *revDiff) info() {
 var producerKeys = []pdf.Name{"ITXT", "PieceInfo", "LastModified"}
 
 // fieldKeysFilled are the entries form filling may change in a field or its
-// widget: the value, the appearance and its state.
-var fieldKeysFilled = []pdf.Name{"V", "AS", "AP", "MK", "DV", "RV", "Ff", "F", "P", "DA", "Q", "I"}
+// widget: the value, the appearance and its state. Not /F: showing or hiding a
+// widget after signing is how a hide attack reveals prepared content.
+var fieldKeysFilled = []pdf.Name{"V", "AS", "AP", "MK", "DV", "RV", "Ff", "DA", "Q", "I"}
 
 // fields judges the AcroForm, signature fields and form filling.
 func (d *revDiff) fields() error {
