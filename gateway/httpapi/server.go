@@ -102,6 +102,7 @@ func (s *Server) router() chi.Router {
 		s.routeTokens(r)
 		s.routeLog(r)
 		s.routeDocuments(r)
+		s.routeBundle(r)
 	})
 	return r
 }

@@ -1,0 +1,61 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"net/http"
+	"strings"
+	"testing"
+
+	"docgate/gateway/auditlog"
+	"docgate/gateway/bundle"
+)
+
+// TestBundleHTTP downloads a document's evidence bundle as each kind of
+// caller and verifies it offline.
+func TestBundleHTTP(t *testing.T) {
+	d := mustDocEnv(t)
+	pdf, annex := testPDF("bundle"), []byte("annex")
+	env := map[string]any{"from": docSender, "to": []string{docRecip}, "subject": "Giấy mời"}
+	out := mustDecode[submitted](t, d.submit(t, d.sender, envelopePart(t, env),
+		mpPart{name: "document", filename: "giấy mời.pdf", contentType: "application/pdf", body: pdf},
+		mpPart{name: "attachment", filename: "annex.txt", contentType: "text/plain", body: annex}), http.StatusCreated)
+	path := "/v1/documents/" + out.ID + "/bundle"
+
+	// No log yet: a bundle cannot prove anything, and says so.
+	mustProblem(t, d.json(t, "GET", path, d.sender, ""), http.StatusNotImplemented, "audit log")
+
+	skey, vkey, err := auditlog.GenerateKey(rand.Reader, "httpapi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := auditlog.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.api.Log = auditlog.NewLog(d.store.AuditLog(), signer)
+	d.api.LogKey = vkey
+	d.api.Exchange.Log = d.api.Log
+	out = mustDecode[submitted](t, d.submit(t, d.sender, envelopePart(t, env),
+		mpPart{name: "document", filename: "giấy mời.pdf", contentType: "application/pdf", body: pdf}), http.StatusCreated)
+	path = "/v1/documents/" + out.ID + "/bundle"
+	mustDecode[map[string]any](t, d.json(t, "POST", "/v1/documents/"+out.ID+"/ack", d.recip, ""), 200)
+
+	for who, tok := range map[string]string{"sender": d.sender, "recipient": d.recip, "auditor": d.auditor} {
+		r := d.json(t, "GET", path, tok, "")
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/zip" || !strings.Contains(r.header.Get("Content-Disposition"), out.ID) {
+			t.Fatalf("%s: %d %v %s", who, r.status, r.header, r.body)
+		}
+		res, err := bundle.Verify(context.Background(), bytes.NewReader(r.body), int64(len(r.body)),
+			bundle.Options{Roots: d.roots, LogKey: vkey, PDF: d.ver})
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		if !res.OK() || len(res.Receipts) != 3 {
+			t.Fatalf("%s's bundle: %d receipts, failures %q", who, len(res.Receipts), res.Failures)
+		}
+	}
+	mustProblem(t, d.json(t, "GET", path, d.other, ""), http.StatusNotFound, "no document")
+	mustProblem(t, d.json(t, "GET", path, "", ""), http.StatusUnauthorized, "")
+}
