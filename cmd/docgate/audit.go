@@ -38,6 +38,11 @@ Commands:
         tree from the stored leaves and compare every stored hash and the
         root with CHECKPOINT (default: the last one the gateway signed). The
         only check that sees a leaf rewritten under its old hash; O(n)
+  export ID -o BUNDLE.zip
+        download a document's offline evidence bundle (its files, receipts,
+        their inclusion proofs, one checkpoint, keys and certificates)
+  verify --trust ROOT [--key PUBKEY] BUNDLE.zip
+        check a bundle offline, naming every check that fails
 
 The log's public key comes from --key (a file, as <data>/pki/log.pub, or the
 key itself). Without --key it is fetched from GET /v1/log/key, which trusts the
@@ -56,6 +61,8 @@ func auditSubs() []auditSub {
 		{"consistency", runAuditConsistency},
 		{"prove", runAuditProve},
 		{"full", runAuditFull},
+		{"export", runAuditExport},
+		{"verify", runAuditVerify},
 	}
 }
 
