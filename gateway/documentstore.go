@@ -1,6 +1,9 @@
 package gateway
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Submission is everything a submit writes: the document with its deliveries,
 // the events of the submission and their receipts. A store writes it in one
@@ -58,9 +61,11 @@ type InboxItem struct {
 // storage/storetest).
 type DocumentStore interface {
 	// CreateDocument writes a submission in one transaction; events get
-	// their Seq. ECONFLICT when the sender used the envelope's MessageID
-	// before (fetch the original with DocumentByMessageID) or the id exists;
-	// ENOTFOUND when Supersedes names no document.
+	// their Seq, and the blobs of its parts are recorded as referenced.
+	// ECONFLICT when the sender used the envelope's MessageID before (fetch
+	// the original with DocumentByMessageID) or the id exists, or when a
+	// part's blob is being deleted by the orphan sweeper; ENOTFOUND when
+	// Supersedes names no document.
 	CreateDocument(ctx context.Context, s *Submission) error
 	// Document returns one document. ENOTFOUND.
 	Document(ctx context.Context, id string) (*Document, error)
@@ -84,6 +89,18 @@ type DocumentStore interface {
 	// from fn is returned as is and nothing is written; a nil change writes
 	// nothing. ENOTFOUND.
 	UpdateDocument(ctx context.Context, id string, fn func(s *DocumentSnapshot) (*DocumentChange, error)) error
+	// MarkBlobs records that a submission is about to write (or reuse)
+	// these blobs, before it writes them, so that the orphan sweeper leaves
+	// them alone for its grace period. ECONFLICT when one is being deleted
+	// by the sweeper: submit again shortly.
+	MarkBlobs(ctx context.Context, digests []string, at time.Time) error
+	// ClaimOrphanBlobs marks as being deleted up to limit blobs that no
+	// document references and no submission marked at or after before, and
+	// returns them; blobs a crashed sweep left marked come back too.
+	ClaimOrphanBlobs(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// ForgetBlob drops the record of a blob the sweeper deleted, unless a
+	// document references it after all.
+	ForgetBlob(ctx context.Context, digest string) error
 	// SetLogIndex records where the audit log holds the leaf of a receipt's
 	// event. ENOTFOUND.
 	SetLogIndex(ctx context.Context, receiptID string, index int64) error

@@ -20,6 +20,10 @@ import (
 // offered to the TSA again.
 const restampInterval = time.Minute
 
+// sweepInterval is how often blobs left by crashed submissions are looked
+// for.
+const sweepInterval = 10 * time.Minute
+
 // openExchange wires the document use cases: the PAdES verifier over the
 // configured trust anchors, the signature policy, and the receipt sealer
 // with the gateway seal (--seal-cert/--seal-key, else the development CA's)
@@ -99,10 +103,16 @@ func openSealer(cfg *ServeConfig, pki *servePKI) (*evidence.Sealer, error) {
 	return s, nil
 }
 
-// runRestamper keeps timestamping receipts signed during a TSA outage until
-// ctx ends.
+// runRestamper keeps timestamping receipts signed during a TSA outage, and
+// sweeping blobs that crashed submissions left behind, until ctx ends. Both
+// are safe with several replicas: a receipt stamped twice keeps a valid
+// token, and orphan blobs are claimed in the database before deletion.
 func runRestamper(ctx context.Context, ex *exchange.Service) {
-	if ex != nil && ex.Sealer.TSA != nil {
+	if ex == nil {
+		return
+	}
+	if ex.Sealer.TSA != nil {
 		go ex.RunRestamper(ctx, restampInterval)
 	}
+	go ex.RunSweeper(ctx, sweepInterval, exchange.DefaultOrphanGrace)
 }

@@ -180,7 +180,18 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 		parts = append(parts, sp)
 	}
 
-	for _, sp := range append([]*spooled{doc}, parts...) {
+	// Marked before written: the orphan sweeper leaves marked blobs alone
+	// for its grace period, so it cannot delete one this submission is
+	// about to reference.
+	all := append([]*spooled{doc}, parts...)
+	digests := make([]string, len(all))
+	for i, sp := range all {
+		digests[i] = sp.part.SHA256
+	}
+	if err := s.Store.MarkBlobs(ctx, digests, s.now()); err != nil {
+		return nil, err
+	}
+	for _, sp := range all {
 		if err := s.putBlob(ctx, sp); err != nil {
 			return nil, err
 		}

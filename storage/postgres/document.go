@@ -68,6 +68,9 @@ func (s *Store) CreateDocument(ctx context.Context, sub *gateway.Submission) err
 				return gateway.Errorf(gateway.ENOTFOUND, "document %s does not exist", sub.Supersedes)
 			}
 		}
+		if err := referenceBlobs(ctx, tx, d); err != nil {
+			return err
+		}
 		for _, dl := range sub.Deliveries {
 			if err := insertDelivery(ctx, tx, dl); err != nil {
 				return err

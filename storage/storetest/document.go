@@ -27,6 +27,7 @@ func TestDocumentStore(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"Supersede", testDocSupersede},
 		{"PendingReceipts", testDocPendingReceipts},
 		{"LogIndex", testDocLogIndex},
+		{"OrphanBlobs", testDocOrphanBlobs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -427,4 +428,56 @@ func testDocLogIndex(t *testing.T, s gateway.Store) {
 		t.Fatalf("log indexes: %v, %v", trail[0].LogIndex, trail[1].LogIndex)
 	}
 	wantCode(t, s.SetLogIndex(ctx, "nope", 1), gateway.ENOTFOUND, "log index of a missing receipt")
+}
+
+func testDocOrphanBlobs(t *testing.T, s gateway.Store) {
+	ctx := context.Background()
+	from, to := docFixture(t, s, 1)
+	t0 := time.Now().UTC().Truncate(time.Second)
+	orphan, reused := fmt.Sprintf("%064x", 0xdead), fmt.Sprintf("%064x", 0xbeef)
+	// A crash after the blobs were written, before the document: orphan.
+	if err := s.MarkBlobs(ctx, []string{orphan, reused}, t0); err != nil {
+		t.Fatal(err)
+	}
+	sub := newSubmission("b", "", from, to, t0)
+	sub.Document.Attachments = append(sub.Document.Attachments, gateway.Part{Name: "x", SHA256: reused, Size: 1})
+	mustCreateDocument(t, s, sub)
+
+	if got, err := s.ClaimOrphanBlobs(ctx, t0, 10); err != nil || len(got) != 0 {
+		t.Fatalf("claim within the grace period: %v, %v", got, err)
+	}
+	got, err := s.ClaimOrphanBlobs(ctx, t0.Add(time.Hour), 10)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint([]string{orphan}) {
+		t.Fatalf("orphans: %v, %v; want only %s (the others are referenced)", got, err, orphan)
+	}
+	// While it is being deleted, no submission may take it up again.
+	wantCode(t, s.MarkBlobs(ctx, []string{orphan}, t0.Add(time.Hour)), gateway.ECONFLICT, "marking a blob being deleted")
+	again := newSubmission("b2", "", from, to, t0)
+	again.Document.PDF.SHA256 = orphan
+	wantCode(t, s.CreateDocument(ctx, again), gateway.ECONFLICT, "referencing a blob being deleted")
+	if _, err := s.Document(ctx, "b2"); gateway.ErrorCode(err) != gateway.ENOTFOUND {
+		t.Fatalf("refused document stored: %v", err)
+	}
+	// A sweep that crashed before forgetting finds it again.
+	if got, _ := s.ClaimOrphanBlobs(ctx, t0.Add(time.Hour), 10); fmt.Sprint(got) != fmt.Sprint([]string{orphan}) {
+		t.Fatalf("claimed orphan not offered again: %v", got)
+	}
+	if err := s.ForgetBlob(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimOrphanBlobs(ctx, t0.Add(time.Hour), 10); len(got) != 0 {
+		t.Fatalf("forgotten blob claimed: %v", got)
+	}
+	// Once forgotten, the same bytes can be written and referenced anew.
+	if err := s.MarkBlobs(ctx, []string{orphan}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	mustCreateDocument(t, s, again)
+	// Forgetting a referenced blob does nothing.
+	if err := s.ForgetBlob(ctx, reused); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimOrphanBlobs(ctx, t0.Add(48*time.Hour), 10); len(got) != 0 {
+		t.Fatalf("referenced blobs claimed: %v", got)
+	}
 }

@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"docgate/gateway"
+)
+
+// partDigests lists the distinct blobs of a document.
+func partDigests(d *gateway.Document) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range append([]gateway.Part{d.PDF}, d.Attachments...) {
+		if p.SHA256 != "" && !seen[p.SHA256] {
+			seen[p.SHA256] = true
+			out = append(out, p.SHA256)
+		}
+	}
+	return out
+}
+
+// referenceBlobs records that a document references its blobs, refusing
+// blobs the sweeper is deleting.
+func referenceBlobs(ctx context.Context, tx *sql.Tx, d *gateway.Document) error {
+	for _, h := range partDigests(d) {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO blobs (sha256, put_at) VALUES (?, ?)`, h, formatTime(d.SubmittedAt)); err != nil {
+			return fmt.Errorf("reference blob %s: %w", h, err)
+		}
+		var deleting bool
+		if err := tx.QueryRowContext(ctx, `SELECT deleting FROM blobs WHERE sha256 = ?`, h).Scan(&deleting); err != nil {
+			return fmt.Errorf("reference blob %s: %w", h, err)
+		}
+		if deleting {
+			return gateway.Errorf(gateway.ECONFLICT, "a part of the document is being removed from storage as unreferenced; submit again")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO document_parts (document_id, sha256) VALUES (?, ?)`, d.ID, h); err != nil {
+			return fmt.Errorf("reference blob %s: %w", h, err)
+		}
+	}
+	return nil
+}
+
+// MarkBlobs records blobs a submission is about to write. ECONFLICT when
+// one is being deleted.
+func (s *Store) MarkBlobs(ctx context.Context, digests []string, at time.Time) error {
+	return s.WithTx(ctx, func(tx *sql.Tx) error {
+		for _, h := range digests {
+			res, err := tx.ExecContext(ctx, `INSERT INTO blobs (sha256, put_at) VALUES (?, ?)
+				ON CONFLICT (sha256) DO UPDATE SET put_at = excluded.put_at WHERE blobs.deleting = 0`, h, formatTime(at))
+			if err != nil {
+				return fmt.Errorf("mark blob %s: %w", h, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return gateway.Errorf(gateway.ECONFLICT, "a part of the document is being removed from storage as unreferenced; submit again")
+			}
+		}
+		return nil
+	})
+}
+
+// ClaimOrphanBlobs marks unreferenced blobs unmarked since before as being
+// deleted. The single writer keeps it from racing a submission.
+func (s *Store) ClaimOrphanBlobs(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []string
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT b.sha256 FROM blobs b WHERE b.put_at < ?
+			AND NOT EXISTS (SELECT 1 FROM document_parts p WHERE p.sha256 = b.sha256) ORDER BY b.put_at LIMIT ?`, formatTime(before), limit)
+		if err != nil {
+			return fmt.Errorf("orphan blobs: %w", err)
+		}
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return fmt.Errorf("orphan blobs: %w", err)
+			}
+			out = append(out, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("orphan blobs: %w", err)
+		}
+		for _, h := range out {
+			if _, err := tx.ExecContext(ctx, `UPDATE blobs SET deleting = 1 WHERE sha256 = ?`, h); err != nil {
+				return fmt.Errorf("claim orphan blob %s: %w", h, err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ForgetBlob drops a deleted blob's record unless it is referenced.
+func (s *Store) ForgetBlob(ctx context.Context, digest string) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 = ? AND deleting = 1
+		AND NOT EXISTS (SELECT 1 FROM document_parts p WHERE p.sha256 = blobs.sha256)`, digest)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("forget blob %s: %w", digest, translate(err))
+	}
+	return nil
+}
