@@ -178,6 +178,39 @@ func (p *Pages) useCaseError(w http.ResponseWriter, r *http.Request, pg *page, e
 	}
 }
 
+// inboxSearchWindow is how many of the newest inbox items a search reads.
+const inboxSearchWindow = 1000
+
+// inboxSearch is the inbox's filter form: words in the number or subject,
+// the sender's code (or its prefix, for a province's units), overdue only.
+type inboxSearch struct {
+	Q       string
+	From    string
+	Overdue bool
+	Window  bool // the search read a full window: older documents were not searched
+}
+
+func (s *inboxSearch) Active() bool { return s.Q != "" || s.From != "" || s.Overdue }
+
+func (s *inboxSearch) matches(d *gateway.Document, now time.Time) bool {
+	e := d.Envelope
+	if s.Q != "" {
+		hay := strings.ToLower(e.Subject + " " + number(e) + " " + e.Type + " " + e.Content)
+		for _, w := range strings.Fields(strings.ToLower(s.Q)) {
+			if !strings.Contains(hay, w) {
+				return false
+			}
+		}
+	}
+	if s.From != "" && !strings.HasPrefix(e.From, s.From) && !strings.HasSuffix(e.From, s.From) {
+		return false
+	}
+	if s.Overdue && (e.DueDate == nil || !e.DueDate.Before(now)) {
+		return false
+	}
+	return true
+}
+
 // inboxRow is one document in the inbox, in words.
 type inboxRow struct {
 	ID       string
@@ -205,14 +238,26 @@ func (p *Pages) handleInbox(w http.ResponseWriter, r *http.Request, pg *page) {
 		}
 		f.Before = n
 	}
+	search := inboxSearch{Q: strings.TrimSpace(r.URL.Query().Get("q")), From: strings.TrimSpace(r.URL.Query().Get("from")),
+		Overdue: r.URL.Query().Get("overdue") == "1"}
+	if search.Active() {
+		// The exchange cannot search, so the page reads the newest
+		// inboxSearchWindow items and filters them; an inbox holds only
+		// what is not acknowledged yet, which is rarely more.
+		f = gateway.InboxFilter{Limit: inboxSearchWindow}
+	}
 	items, err := p.Exchange.Inbox(r.Context(), f)
 	if err != nil {
 		p.useCaseError(w, r, pg, err)
 		return
 	}
+	pg.Search = &search
 	now := time.Now()
 	for _, it := range items {
 		d := it.Document
+		if search.Active() && !search.matches(d, now) {
+			continue
+		}
 		row := inboxRow{
 			ID: d.ID, Number: number(d.Envelope), Subject: d.Envelope.Subject, From: d.Envelope.From, Type: d.Envelope.Type,
 			Received: shortTime(d.SubmittedAt), Urgent: d.Envelope.Urgency != "" && d.Envelope.Urgency != "normal",
@@ -230,7 +275,9 @@ func (p *Pages) handleInbox(w http.ResponseWriter, r *http.Request, pg *page) {
 		}
 		pg.Inbox = append(pg.Inbox, row)
 	}
-	if len(items) == inboxPageSize {
+	if search.Active() {
+		search.Window = len(items) == inboxSearchWindow
+	} else if len(items) == inboxPageSize {
 		pg.Older = "/inbox?before=" + strconv.FormatInt(items[len(items)-1].Cursor, 10)
 	}
 	p.render(w, r, http.StatusOK, "inbox.html", pg)

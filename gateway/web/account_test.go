@@ -66,9 +66,11 @@ func (a *fakeAuth) revoke(secret string) {
 // exchange's rules do: only an agency has an inbox, only the sender, the
 // recipients and auditors see the document.
 type fakeExchange struct {
-	doc     *gateway.Document
-	trail   []*exchange.TrailEntry
-	receipt *gateway.Receipt
+	mu         sync.Mutex
+	lastFilter gateway.InboxFilter
+	doc        *gateway.Document
+	trail      []*exchange.TrailEntry
+	receipt    *gateway.Receipt
 }
 
 func (f *fakeExchange) mayRead(ctx context.Context) bool {
@@ -76,7 +78,10 @@ func (f *fakeExchange) mayRead(ctx context.Context) bool {
 	return p != nil && (p.Role == gateway.RoleAuditor || p.AgencyCode == f.doc.Envelope.From || p.AgencyCode == f.doc.Envelope.To[0])
 }
 
-func (f *fakeExchange) Inbox(ctx context.Context, _ gateway.InboxFilter) ([]*gateway.InboxItem, error) {
+func (f *fakeExchange) Inbox(ctx context.Context, filter gateway.InboxFilter) ([]*gateway.InboxItem, error) {
+	f.mu.Lock()
+	f.lastFilter = filter
+	f.mu.Unlock()
 	p := gateway.PrincipalFromContext(ctx)
 	if p == nil || p.Role != gateway.RoleAgency {
 		return nil, gateway.Errorf(gateway.EFORBIDDEN, "only agencies have an inbox")
@@ -353,5 +358,47 @@ func TestAgencyDirectory(t *testing.T) {
 	}
 	if r := e.send(t, "GET", "/agencies?parent=000.99.99.H41", tokenH14, nil); !strings.Contains(r.body, "Không có cơ quan nào khớp") {
 		t.Errorf("empty result: %d", r.status)
+	}
+}
+
+func TestInboxSearch(t *testing.T) {
+	e, _, fx := mustAccountEnv(t)
+	cases := []struct {
+		query string
+		found bool
+	}{
+		{"q=ki%E1%BB%83m+tra", true},               // "kiểm tra"
+		{"q=KI%E1%BB%82M+V%C4%82N+TH%C6%AF", true}, // "KIỂM VĂN THƯ": any case, words in any order
+		{"q=7816", true},
+		{"q=ng%C3%A2n+s%C3%A1ch", false}, // "ngân sách"
+		{"from=000.00.00.H41", true},
+		{"from=H41", true},
+		{"from=000.00.00.H56", false},
+		{"overdue=1", true},
+		{"q=7816&from=000.00.00.H56", false},
+	}
+	for _, tc := range cases {
+		r := e.send(t, "GET", "/inbox?"+tc.query, tokenH14, nil)
+		if r.status != 200 {
+			t.Fatalf("%s: %d", tc.query, r.status)
+		}
+		found := strings.Contains(r.body, `href="/documents/doc_7816"`)
+		if found != tc.found {
+			t.Errorf("%s: found %v, want %v", tc.query, found, tc.found)
+		}
+		if !tc.found {
+			mustContain(t, r.body, "Không có văn bản nào khớp")
+		}
+		if fx.lastFilter.Limit != 1000 {
+			t.Errorf("%s: the search read %d items, not the window", tc.query, fx.lastFilter.Limit)
+		}
+	}
+	// The form shows what was searched for.
+	r := e.send(t, "GET", "/inbox?q=%3Cb%3E&overdue=1", tokenH14, nil)
+	mustContain(t, r.body, `value="&lt;b&gt;"`, "checked", `href="/inbox" class="btn secondary"`)
+	// Without a search the inbox pages as usual.
+	e.send(t, "GET", "/inbox", tokenH14, nil)
+	if fx.lastFilter.Limit != 50 {
+		t.Errorf("plain inbox read %d items", fx.lastFilter.Limit)
 	}
 }

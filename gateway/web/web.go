@@ -140,6 +140,7 @@ type page struct {
 	HasSession bool
 	User       *gateway.Principal
 	Inbox      []inboxRow
+	Search     *inboxSearch
 	Older      string
 	Document   *documentView
 	Agencies   *agenciesView
