@@ -135,7 +135,14 @@ func printBundle(env *Env, res *bundle.Result) {
 		fmt.Fprintf(w, "receipt %d:  %s at %s, %s, %s\n", r.Number, rec.Event, rec.EventTime.UTC().Format(time.RFC3339), strings.Join(rec.Recipients, ", "), in)
 	}
 	if rep := res.Report; rep != nil {
-		fmt.Fprintf(w, "pdf:        %s, %d signature(s), modification %s\n", rep.Document.Verdict, len(rep.Signatures), rep.Document.Modification)
+		fmt.Fprintf(w, "pdf:        %d signature(s), changed after signing: %s\n", len(rep.Signatures), rep.Document.Modification)
+		for _, s := range rep.Signatures {
+			ind := s.Indication
+			if s.SubIndication != "" {
+				ind += "/" + s.SubIndication
+			}
+			fmt.Fprintf(w, "signature:  %s by %s (%s) at %s: %s\n", s.Field, s.Signer, s.AgencyCode, s.SigningTime.UTC().Format(time.RFC3339), ind)
+		}
 	}
 }
 
