@@ -31,7 +31,9 @@ func TestAuditBundle(t *testing.T) {
 	senderTok := lastLine(mustRun(t, admin, "agency", "add", "--code", sender, "--name", "UBND tỉnh", "--cert", senderCert+".crt"))
 	recipTok := lastLine(mustRun(t, admin, "agency", "add", "--code", recipient, "--name", "Sở Nội vụ"))
 	otherTok := lastLine(mustRun(t, admin, "agency", "add", "--code", outsider, "--name", "Sở Tài chính"))
-	as := func(tok string) map[string]string { return map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": tok} }
+	as := func(tok string) map[string]string {
+		return map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": tok}
+	}
 
 	pdf := filepath.Join(work, "công văn.pdf")
 	signPDF(t, onePagePDF("Cong van so 7"), senderCert, pdf)
