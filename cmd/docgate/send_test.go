@@ -117,6 +117,23 @@ func TestExchangeEndToEnd(t *testing.T) {
 	wantExit(t, as(senderTok), exitFailed, "is not a registered agency", "send", "--to", "000.09.09.H41", "--subject", "x", pdf)
 	wantExit(t, as(recipTok), exitFailed, "not a certificate of "+recipient, "send", "--to", outsider, "--subject", "x", pdf)
 	wantExit(t, as(senderTok), exitUsage, "--to is required", "send", "--subject", "x", pdf)
+	// Tampered after signing: one byte of the signed page content changed.
+	signedBytes, _ := os.ReadFile(pdf)
+	at := bytes.Index(signedBytes, []byte("Cong van so 12"))
+	tamperedBytes := append([]byte(nil), signedBytes...)
+	tamperedBytes[at] = 'K'
+	tamperedPDF := filepath.Join(work, "tampered.pdf")
+	os.WriteFile(tamperedPDF, tamperedBytes, 0o644)
+	wantExit(t, as(senderTok), exitFailed, "does not verify", "send", "--to", recipient, "--subject", "x", tamperedPDF)
+	// Untrusted: a certificate of another CA, even registered to the sender.
+	otherCA := filepath.Join(work, "other-ca")
+	mustRun(t, nil, "ca", "init", "--dir", otherCA)
+	strangerCert := filepath.Join(work, "stranger")
+	mustRun(t, nil, "ca", "issue", "--dir", otherCA, "--code", sender, "--name", "UBND tỉnh", "--out", strangerCert)
+	mustRun(t, admin, "agency", "cert", sender, "--cert", strangerCert+".crt")
+	untrustedPDF := filepath.Join(work, "untrusted.pdf")
+	signPDF(t, unsigned, strangerCert, untrustedPDF)
+	wantExit(t, as(senderTok), exitFailed, "no valid signature of "+sender, "send", "--to", recipient, "--subject", "x", untrustedPDF)
 
 	receiptFile := filepath.Join(work, "submission.p7s")
 	out := mustRun(t, as(senderTok), "send", "--to", recipient, "--subject", "Về việc thử nghiệm", "--number", "12", "--message-id", "dms-1",
