@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,6 +37,10 @@ type exchangeReader interface {
 	Document(ctx context.Context, id string) (*exchange.DocumentView, error)
 	Trail(ctx context.Context, id string) ([]*exchange.TrailEntry, error)
 	Receipt(ctx context.Context, id, rid string) (*gateway.Receipt, error)
+	// Open streams the PDF (n = -1) or an attachment; the reader fails
+	// with EINTEGRITY at the end when the stored bytes changed. ECONFLICT
+	// for a recalled document.
+	Open(ctx context.Context, id string, n int) (io.ReadCloser, gateway.Part, error)
 }
 
 var _ exchangeReader = (*exchange.Service)(nil)
@@ -56,6 +61,7 @@ func (p *Pages) routeAccount(r chi.Router) {
 	r.Get("/inbox", p.signedIn(p.handleInbox))
 	r.Get("/documents/{id}", p.signedIn(p.handleDocument))
 	r.Get("/documents/{id}/receipts/{rid}", p.signedIn(p.handleReceiptDownload))
+	r.Get("/documents/{id}/files/{n}", p.signedIn(p.handleFileDownload))
 	r.Get("/agencies", p.signedIn(p.handleAgencies))
 }
 
@@ -165,10 +171,14 @@ func (p *Pages) useCaseError(w http.ResponseWriter, r *http.Request, pg *page, e
 		pg.Title = pg.T("err.title")
 		pg.Error = pg.T("inbox.forbidden")
 		p.render(w, r, http.StatusForbidden, "error.html", pg)
-	case gateway.EINVALID:
+	case gateway.EINVALID, gateway.ECONFLICT:
 		pg.Title = pg.T("err.title")
 		pg.Error = gateway.ErrorMessage(err)
-		p.render(w, r, http.StatusBadRequest, "error.html", pg)
+		status := http.StatusBadRequest
+		if gateway.ErrorCode(err) == gateway.ECONFLICT {
+			status = http.StatusConflict
+		}
+		p.render(w, r, status, "error.html", pg)
 	default:
 		id := requestID(w)
 		p.Logger.ErrorContext(r.Context(), "page use case", "err", err, "path", r.URL.Path, "request_id", id)
@@ -301,8 +311,14 @@ type documentView struct {
 	PDFName    string
 	PDFSize    string
 	PDFSHA256  string
+	PDFLink    string
+	Files      []fileRow
 	Deliveries []deliveryRow
 	Timeline   []timelineRow
+}
+
+type fileRow struct {
+	Name, Size, SHA256, Link string
 }
 
 type deliveryRow struct {
@@ -349,6 +365,11 @@ func (p *Pages) handleDocument(w http.ResponseWriter, r *http.Request, pg *page)
 		ID: doc.ID, Number: number(e), Subject: e.Subject, From: e.From, To: strings.Join(e.To, ", "), Type: e.Type,
 		Signer: e.Signer, Content: e.Content, State: lookupOr(pg, "docstate."+string(doc.State), string(doc.State)),
 		Submitted: vnTime(pg, doc.SubmittedAt), PDFName: doc.PDF.Name, PDFSize: humanBytes(doc.PDF.Size), PDFSHA256: doc.PDF.SHA256,
+	}
+	dv.PDFLink = "/documents/" + url.PathEscape(doc.ID) + "/files/pdf"
+	for i, a := range doc.Attachments {
+		dv.Files = append(dv.Files, fileRow{Name: a.Name, Size: humanBytes(a.Size), SHA256: a.SHA256,
+			Link: "/documents/" + url.PathEscape(doc.ID) + "/files/" + strconv.Itoa(i)})
 	}
 	if e.Urgency != "" {
 		dv.Urgency = lookupOr(pg, "urgency."+e.Urgency, e.Urgency)
@@ -412,6 +433,41 @@ func (p *Pages) handleReceiptDownload(w http.ResponseWriter, r *http.Request, pg
 	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFileName(name)+`"`)
 	w.Header().Set("Content-Length", strconv.Itoa(len(rc.CMS)))
 	w.Write(rc.CMS)
+}
+
+// handleFileDownload streams the PDF (n = "pdf") or attachment n of a
+// document, as the API's /content does. Downloading is not acknowledging:
+// the retrieval receipt stays the DMS's (or the CLI's) explicit act.
+func (p *Pages) handleFileDownload(w http.ResponseWriter, r *http.Request, pg *page) {
+	id, ns := chi.URLParam(r, "id"), chi.URLParam(r, "n")
+	n := -1
+	if ns != "pdf" {
+		var err error
+		if n, err = strconv.Atoi(ns); err != nil || n < 0 {
+			p.useCaseError(w, r, pg, gateway.Errorf(gateway.ENOTFOUND, "no file %q", ns))
+			return
+		}
+	}
+	rc, part, err := p.Exchange.Open(r.Context(), id, n)
+	if err != nil {
+		p.useCaseError(w, r, pg, err)
+		return
+	}
+	defer rc.Close()
+	ct := part.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.FormatInt(part.Size, 10))
+	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFileName(part.Name)+`"`)
+	if _, err := io.Copy(w, rc); err != nil {
+		// The status is sent; cutting the connection makes the browser
+		// report a failed download instead of keeping a file that does
+		// not match its digest.
+		p.Logger.ErrorContext(r.Context(), "page download", "err", err, "document", id, "part", ns)
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // safeFileName keeps what is safe in a Content-Disposition filename.

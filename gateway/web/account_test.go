@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -107,6 +108,33 @@ func (f *fakeExchange) Trail(ctx context.Context, id string) ([]*exchange.TrailE
 		return nil, gateway.Errorf(gateway.ENOTFOUND, "no document %s", id)
 	}
 	return f.trail, nil
+}
+
+// pdfBytes is what the fake stores for the document; a test can make the
+// stored bytes fail their digest at the end of the stream.
+var pdfBytes = []byte("%PDF-1.7\nthe stored document\n%%EOF\n")
+
+type failingAtEnd struct{ io.Reader }
+
+func (f failingAtEnd) Read(p []byte) (int, error) {
+	n, err := f.Reader.Read(p)
+	if err == io.EOF {
+		return n, gateway.Errorf(gateway.EINTEGRITY, "digest mismatch")
+	}
+	return n, err
+}
+
+func (f *fakeExchange) Open(ctx context.Context, id string, n int) (io.ReadCloser, gateway.Part, error) {
+	if id != f.doc.ID || !f.mayRead(ctx) {
+		return nil, gateway.Part{}, gateway.Errorf(gateway.ENOTFOUND, "no document %s", id)
+	}
+	switch n {
+	case -1:
+		return io.NopCloser(bytes.NewReader(pdfBytes)), gateway.Part{Name: "cv 7816.pdf", ContentType: "application/pdf", Size: int64(len(pdfBytes))}, nil
+	case 0:
+		return io.NopCloser(failingAtEnd{bytes.NewReader(pdfBytes)}), gateway.Part{Name: "phu-luc.pdf", ContentType: "application/pdf", Size: int64(len(pdfBytes))}, nil
+	}
+	return nil, gateway.Part{}, gateway.Errorf(gateway.ENOTFOUND, "no attachment %d", n)
 }
 
 func (f *fakeExchange) Receipt(ctx context.Context, id, rid string) (*gateway.Receipt, error) {
@@ -278,7 +306,7 @@ func TestInboxAndDocument(t *testing.T) {
 	}
 	mustContain(t, r.body, "Lịch sử văn bản", "Cổng đã nhận văn bản gửi đi", "Cơ quan nhận đã tải văn bản", "Cơ quan nhận từ chối văn bản",
 		"Sai thẩm quyền", "chưa có dấu thời gian", "sổ nhật ký, mục 17", `href="/documents/doc_7816/receipts/ev_abc"`,
-		"Đã tiếp nhận, vào sổ", "Đã tải về", "Khẩn", strings.Repeat("c3", 32), `data-verdict="VALID"`, "UBND tỉnh Bắc Ninh", "tl tl-bad")
+		"Đã tiếp nhận, vào sổ", "Đã tải về", "Khẩn", strings.Repeat("c3", 32), `data-verdict="VALID"`, "UBND tỉnh Bắc Ninh", "tl tl-bad", `href="/documents/doc_7816/files/pdf"`)
 	// The timeline keeps the trail's order.
 	if a, b := strings.Index(r.body, "Cổng đã nhận văn bản gửi đi"), strings.Index(r.body, "Cơ quan nhận đã tải văn bản"); a < 0 || b < a {
 		t.Error("the timeline is out of order")
@@ -297,6 +325,30 @@ func TestInboxAndDocument(t *testing.T) {
 	}
 	if r := e.send(t, "GET", "/documents/doc_7816/receipts/ev_nope", tokenH14, nil); r.status != 404 {
 		t.Errorf("unknown receipt: %d", r.status)
+	}
+
+	// Files: the PDF streams with its name; a stream that fails its digest
+	// at the end is cut off, never delivered as if whole.
+	r = e.send(t, "GET", "/documents/doc_7816/files/pdf", tokenH14, nil)
+	if r.status != 200 || r.body != string(pdfBytes) || !strings.Contains(r.header.Get("Content-Disposition"), `filename="cv_7816.pdf"`) {
+		t.Errorf("pdf download: %d %q", r.status, r.header.Get("Content-Disposition"))
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/documents/doc_7816/files/0", nil)
+	req.AddCookie(&http.Cookie{Name: "docgate_token", Value: tokenH14})
+	if res, err := e.srv.Client().Do(req); err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil {
+			t.Error("a download that failed its digest arrived whole")
+		}
+	}
+	for _, path := range []string{"/documents/doc_7816/files/7", "/documents/doc_7816/files/-1", "/documents/doc_7816/files/x"} {
+		if r := e.send(t, "GET", path, tokenH14, nil); r.status != 404 {
+			t.Errorf("%s: %d", path, r.status)
+		}
+	}
+	if r := e.send(t, "GET", "/documents/doc_7816/files/pdf", tokenOther, nil); r.status != 404 {
+		t.Errorf("another agency downloads the document: %d", r.status)
 	}
 
 	// A revoked token stops working at once, and the cookie is cleared.
