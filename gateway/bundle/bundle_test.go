@@ -78,7 +78,7 @@ func onePage(text string) []byte {
 	return b.Bytes()
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "docgate.db"))
@@ -154,7 +154,7 @@ func (u *uploads) Next() (*exchange.Upload, error) {
 
 // flow sends the signed PDF with one attachment, and the recipient
 // acknowledges and accepts it: four receipts.
-func (w *world) flow(t *testing.T, subject string) string {
+func (w *world) flow(t testing.TB, subject string) string {
 	t.Helper()
 	env := gateway.Envelope{From: sender, To: []string{recipient}, Subject: subject, Number: "12"}
 	atts := uploads{{Name: "../../phụ lục 1.txt", ContentType: "text/plain", Body: strings.NewReader("phụ lục của " + subject)}}
@@ -172,7 +172,7 @@ func (w *world) flow(t *testing.T, subject string) string {
 	return id
 }
 
-func (w *world) export(t *testing.T, ctx context.Context, id string) []byte {
+func (w *world) export(t testing.TB, ctx context.Context, id string) []byte {
 	t.Helper()
 	c, err := w.exp.Collect(ctx, id)
 	if err != nil {

@@ -3,6 +3,7 @@ package bundle_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -141,6 +142,9 @@ func FuzzReadBundle(f *testing.F) {
 	f.Add(mkzip(f, [2]string{"receipts/01-SubmissionAcceptance.p7m", "x"}, [2]string{"log/checkpoint", "o\n1\nAAAA\n"}))
 	f.Add(mkzip(f, [2]string{bundle.ManifestPath, `{"format":"docgate-evidence-bundle@v1","files":[{"path":"a","kind":"document"}]}`}))
 	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	// A real bundle, so that mutations start from every kind of file.
+	w := newWorld(f)
+	f.Add(w.export(f, as(sender), w.flow(f, "fuzz")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := bundle.Read(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
@@ -153,6 +157,15 @@ func FuzzReadBundle(f *testing.F) {
 			if strings.HasPrefix(p, "/") || strings.Contains(p, "..") || strings.Contains(p, `\`) {
 				t.Fatalf("accepted the name %q", p)
 			}
+		}
+		// What reads, verifies to an answer: with no roots and no key,
+		// never OK.
+		res, err := bundle.Verify(context.Background(), bytes.NewReader(data), int64(len(data)), bundle.Options{})
+		if err != nil {
+			t.Fatalf("Read accepted what Verify refuses: %v", err)
+		}
+		if res.OK() {
+			t.Fatal("a bundle verified with no roots")
 		}
 	})
 }
