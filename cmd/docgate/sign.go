@@ -61,7 +61,7 @@ func runSign(ctx context.Context, env *Env, args []string) error {
 	location := fs.String("location", "", "where the document was signed")
 	contact := fs.String("contact", "", "how to reach the signer")
 	field := fs.String("field", "", "sign into this existing empty signature field")
-	newField := fs.Bool("new-field", false, "always create a new signature field, even when an empty one exists")
+	newField := fs.Bool("new-field", false, "create a new signature field even when an empty one exists (used by default unless --rect places the signature)")
 	certify := fs.Int("certify", 0, "certify the document with DocMDP permission 1 (no changes), 2 (forms and signing) or 3 (also annotations)")
 	visible := fs.Bool("visible", false, "draw the signature on a page")
 	page := fs.Int("page", 1, "page of a visible signature (1 = first)")
@@ -80,7 +80,7 @@ func runSign(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	opts := pades.SignOptions{Reason: *reason, Location: *location, ContactInfo: *contact, FieldName: *field,
-		UseEmptyField: !*newField && !*visible, PSS: *pss, Certify: *certify}
+		UseEmptyField: !*newField && (!*visible || *rect == ""), PSS: *pss, Certify: *certify}
 	switch strings.ToLower(*subFilter) {
 	case "cades", pades.SubFilterCAdES:
 		opts.SubFilter = pades.SubFilterCAdES

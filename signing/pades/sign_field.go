@@ -99,8 +99,11 @@ func newSignBuilder(f *pdf.File, o *SignOptions) (*signBuilder, error) {
 		}
 		b.target = &fd
 	case o.UseEmptyField:
+		// A visible signature without a rectangle of its own needs a field that has one.
+		needArea := o.Visible != nil && o.Visible.Rect == [4]float64{}
 		for i, fd := range fields {
-			if fd.Type == "Sig" && !signFieldSigned(fd) && fd.Flags&1 == 0 && locked[fd.Name] == "" && fd.Ref != (pdf.Ref{}) {
+			if fd.Type == "Sig" && !signFieldSigned(fd) && fd.Flags&1 == 0 && locked[fd.Name] == "" && fd.Ref != (pdf.Ref{}) &&
+				(!needArea || b.hasArea(fd)) {
 				b.target = &fields[i]
 				break
 			}
@@ -136,6 +139,15 @@ func newSignBuilder(f *pdf.File, o *SignOptions) (*signBuilder, error) {
 		return nil, refuse(RefuseUnreadable, nil, "page %d is not an indirect object and cannot carry a signature", idx+1)
 	}
 	return b, nil
+}
+
+// hasArea reports whether the field's first widget has a rectangle to draw in.
+func (b *signBuilder) hasArea(fd pdf.Field) bool {
+	if len(fd.Widgets) == 0 {
+		return false
+	}
+	r := b.widgetRect(fd.Widgets[0])
+	return r[2]-r[0] >= 1 && r[3]-r[1] >= 1
 }
 
 // signFieldSigned reports whether a field's /V holds a value (a signature dictionary).

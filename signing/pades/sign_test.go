@@ -431,3 +431,35 @@ func hugePNGHeader() []byte {
 	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
 	return data
 }
+
+// TestSignVisibleIntoEmptyField: a visible signature without a rectangle goes into the first
+// empty field that has an area, drawn in the field's own rectangle; a field without area is
+// passed over.
+func TestSignVisibleIntoEmptyField(t *testing.T) {
+	p := mustPKI(t, "ec")
+	in := writeTemp(t, "in.pdf", buildPDF(
+		"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R 5 0 R] >> >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [4 0 R 5 0 R] >>",
+		"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Hidden) /Rect [0 0 0 0] /P 3 0 R >>",
+		"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Box) /Rect [60 80 260 140] /P 3 0 R >>",
+	))
+	o := p.opts()
+	o.UseEmptyField = true
+	o.Visible = &Appearance{Lines: []string{"Phạm Thị Hồng"}}
+	out, res, err := signFile(t, in, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Field != "Box" {
+		t.Fatalf("signed into %q, want Box", res.Field)
+	}
+	checkSigned(t, p, in, out, res.Field)
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		// -x -y -W -H crop to the field's rectangle (72 dpi, y from the top).
+		txt := run(t, "pdftotext", "-x", "60", "-y", "702", "-W", "200", "-H", "60", out, "-")
+		if !strings.Contains(txt, "Phạm Thị Hồng") {
+			t.Errorf("the field's rectangle shows %q", txt)
+		}
+	}
+}
