@@ -3,6 +3,10 @@
 // dropped on the dashed area and shows which file was chosen.
 (function () {
   "use strict";
+  // With scripts on, the dashed area (a label for the input) and the name
+  // shown under it replace the browser's own file button, whose words
+  // follow the browser's language rather than the page's.
+  document.documentElement.classList.add("js");
   var drop = document.getElementById("drop");
   var input = document.getElementById("file");
   var name = document.getElementById("drop-name");
