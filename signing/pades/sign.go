@@ -65,7 +65,8 @@ type SignOptions struct {
 	// name that no field has, or a field that is already signed, is refused.
 	FieldName string
 	// UseEmptyField signs into the first empty signature field when FieldName is empty and there
-	// is one. Otherwise a new field Signature<N> is created.
+	// is one (for a visible signature without a Rect, one whose widget has an area). Otherwise a
+	// new field Signature<N> is created.
 	UseEmptyField bool
 
 	// Timestamper, when set, timestamps the signature value (PAdES B-T). Nil makes B-B.
