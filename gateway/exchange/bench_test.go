@@ -139,7 +139,7 @@ func benchSubmit(b *testing.B, size int) {
 
 // newBenchFixture is a fixture with the real PAdES verifier: the dev CA's
 // root is the trust anchor and its OCSP responder runs on a local server.
-func newBenchFixture(b *testing.B) *fixture {
+func newBenchFixture(b testing.TB) *fixture {
 	var h http.Handler = http.NotFoundHandler()
 	var hmu sync.RWMutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
