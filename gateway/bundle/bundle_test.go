@@ -9,9 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,170 +21,12 @@ import (
 	"docgate/gateway"
 	"docgate/gateway/auditlog"
 	"docgate/gateway/bundle"
-	"docgate/gateway/evidence"
-	"docgate/gateway/exchange"
+	"docgate/gateway/bundle/bundletest"
 	"docgate/signing/pades"
-	"docgate/signing/tsp"
-	"docgate/storage/fsblob"
-	"docgate/storage/sqlite"
 )
 
-const (
-	sender    = "000.00.00.H41"
-	recipient = "000.00.01.H41"
-	outsider  = "000.00.02.H41"
-	origin    = "test.docgate/log"
-)
-
-// world is a gateway's use cases over real stores, a real CA, TSA, log and
-// PDF verifier: the bundle is built from what a real exchange produced.
-type world struct {
-	svc    *exchange.Service
-	exp    *bundle.Exporter
-	ca     *devca.CA
-	roots  *x509.CertPool
-	pdfv   *pades.Verifier
-	logKey string
-	signed []byte // a PDF signed by the sender
-}
-
-func as(code string) context.Context {
-	return gateway.NewContextWithPrincipal(context.Background(), &gateway.Principal{Role: gateway.RoleAgency, AgencyCode: code})
-}
-
-// onePage writes a minimal one-page PDF with a classic xref table.
-func onePage(text string) []byte {
-	var b bytes.Buffer
-	var offs []int
-	b.WriteString("%PDF-1.7\n")
-	add := func(s string) {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), s)
-	}
-	stream := "BT /F1 18 Tf 72 720 Td (" + text + ") Tj ET"
-	add("<< /Type /Catalog /Pages 2 0 R >>")
-	add("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
-	add("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>")
-	add(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(stream), stream))
-	add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f\r\n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n\r\n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /ID [<00112233445566778899AABBCCDDEEFF> <00112233445566778899AABBCCDDEEFF>] >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, x)
-	return b.Bytes()
-}
-
-func newWorld(t testing.TB) *world {
-	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "docgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	blobs, err := fsblob.New(filepath.Join(t.TempDir(), "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []gateway.Agency{{Code: sender, Name: "UBND tỉnh"}, {Code: recipient, Name: "Sở Nội vụ"}, {Code: outsider, Name: "Sở Tài chính"}} {
-		if err := store.CreateAgency(ctx, &a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ca, err := devca.Init(t.TempDir(), devca.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tsaCert, tsaKey, err := ca.TSA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealCert, sealKey, err := ca.Seal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust := certs.NewTrustStore()
-	trust.AddAnchor(ca.Root())
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Root())
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := auditlog.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := auditlog.NewLog(auditlog.NewMemoryStorage(), signer)
-	pdfv := &pades.Verifier{Trust: trust}
-	svc := &exchange.Service{
-		Store: store, Blobs: blobs, Verifier: pdfv, Log: log, TempDir: t.TempDir(),
-		Policy: exchange.Policy{RequireSignature: true},
-		Sealer: &evidence.Sealer{Signer: sealKey, Certificate: sealCert, Chain: []*x509.Certificate{ca.Root()},
-			TSA: &tsp.Authority{Signer: tsaKey, Certificate: tsaCert, Chain: []*x509.Certificate{ca.Root()}, Policy: []int{1, 3, 6, 1, 4, 1, 99999, 1}}},
-	}
-	agency, err := ca.Issue(devca.IssueRequest{AgencyCode: sender, OrgName: "UBND tỉnh"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	unsigned := onePage("Cong van so 12")
-	var out bytes.Buffer
-	if _, err := pades.Sign(ctx, bytes.NewReader(unsigned), int64(len(unsigned)), &out,
-		pades.SignOptions{Signer: agency.Key, Chain: []*x509.Certificate{agency.Cert, ca.Root()}}); err != nil {
-		t.Fatal(err)
-	}
-	return &world{svc: svc, ca: ca, roots: roots, pdfv: pdfv, logKey: vkey, signed: out.Bytes(),
-		exp: &bundle.Exporter{Exchange: svc, Log: log, LogKey: vkey}}
-}
-
-type uploads []*exchange.Upload
-
-func (u *uploads) Next() (*exchange.Upload, error) {
-	if len(*u) == 0 {
-		return nil, io.EOF
-	}
-	x := (*u)[0]
-	*u = (*u)[1:]
-	return x, nil
-}
-
-// flow sends the signed PDF with one attachment, and the recipient
-// acknowledges and accepts it: four receipts.
-func (w *world) flow(t testing.TB, subject string) string {
-	t.Helper()
-	env := gateway.Envelope{From: sender, To: []string{recipient}, Subject: subject, Number: "12"}
-	atts := uploads{{Name: "../../phụ lục 1.txt", ContentType: "text/plain", Body: strings.NewReader("phụ lục của " + subject)}}
-	sub, err := w.svc.Submit(as(sender), env, &exchange.Upload{Name: `C:\Văn bản\công văn 12.pdf`, ContentType: "application/pdf", Body: bytes.NewReader(w.signed)}, &atts)
-	if err != nil {
-		t.Fatalf("submit: %v", err)
-	}
-	id := sub.Document.ID
-	if _, err := w.svc.Acknowledge(as(recipient), id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.svc.ReportStatus(as(recipient), id, gateway.StatusAccepted, ""); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func (w *world) export(t testing.TB, ctx context.Context, id string) []byte {
-	t.Helper()
-	c, err := w.exp.Collect(ctx, id)
-	if err != nil {
-		t.Fatalf("collect %s: %v", id, err)
-	}
-	var buf bytes.Buffer
-	if err := c.Write(ctx, &buf); err != nil {
-		t.Fatalf("write bundle: %v", err)
-	}
-	return buf.Bytes()
-}
-
-func (w *world) opts() bundle.Options {
-	return bundle.Options{Roots: w.roots, LogKey: w.logKey, PDF: w.pdfv}
+func opts(w *bundletest.World) bundle.Options {
+	return bundle.Options{Roots: w.Roots, LogKey: w.LogKey, PDF: w.PDF}
 }
 
 func verify(t *testing.T, data []byte, opts bundle.Options) *bundle.Result {
@@ -304,18 +144,18 @@ func wantFailure(t *testing.T, res *bundle.Result, want ...string) {
 }
 
 func TestBundleEndToEnd(t *testing.T) {
-	w := newWorld(t)
-	id := w.flow(t, "Về việc thử nghiệm")
-	other := w.flow(t, "Văn bản khác")
+	w := bundletest.New(t)
+	id := w.Flow(t, "Về việc thử nghiệm")
+	other := w.Flow(t, "Văn bản khác")
 	auditor := gateway.NewContextWithPrincipal(context.Background(), &gateway.Principal{Role: gateway.RoleAuditor})
-	data := w.export(t, auditor, id)
+	data := w.Export(t, auditor, id)
 
 	order, files, m := unzip(t, data)
 	if m.Format != bundle.Format || m.DocumentID != id {
 		t.Fatalf("manifest: %+v", m)
 	}
 	doc := pathOf(t, m, bundle.KindDocument)
-	if doc != "document/công văn 12.pdf" || !bytes.Equal(files[doc], w.signed) {
+	if doc != "document/công văn 12.pdf" || !bytes.Equal(files[doc], w.SignedPDF) {
 		t.Fatalf("document at %q (%d bytes), want the signed PDF under its own name", doc, len(files[doc]))
 	}
 	if a := pathOf(t, m, bundle.KindAttachment); a != "attachments/01/phụ lục 1.txt" {
@@ -339,7 +179,7 @@ func TestBundleEndToEnd(t *testing.T) {
 		pathOf(t, m, k)
 	}
 
-	res := verify(t, data, w.opts())
+	res := verify(t, data, opts(w))
 	if !res.OK() || res.KeyFromBundle {
 		t.Fatalf("a fresh bundle does not verify: %q (warnings %q)", res.Failures, res.Warnings)
 	}
@@ -354,29 +194,29 @@ func TestBundleEndToEnd(t *testing.T) {
 
 	// Without a pinned key it still verifies, and says loudly what that
 	// is worth.
-	o := w.opts()
+	o := opts(w)
 	o.LogKey = ""
 	if res := verify(t, data, o); !res.OK() || !res.KeyFromBundle || len(res.Warnings) != 2 || !strings.Contains(res.Warnings[0], "bundle's own key") {
 		t.Fatalf("key from the bundle: ok=%v warnings %q", res.OK(), res.Warnings)
 	}
 
 	// The recipient may export it, an outsider may not learn it exists.
-	if _, err := w.exp.Collect(as(recipient), id); err != nil {
+	if _, err := w.Exporter.Collect(bundletest.As(bundletest.Recipient), id); err != nil {
 		t.Fatalf("recipient: %v", err)
 	}
-	if _, err := w.exp.Collect(as(outsider), id); gateway.ErrorCode(err) != gateway.ENOTFOUND {
+	if _, err := w.Exporter.Collect(bundletest.As(bundletest.Outsider), id); gateway.ErrorCode(err) != gateway.ENOTFOUND {
 		t.Fatalf("outsider: %v", err)
 	}
 
-	otherData := w.export(t, auditor, other)
+	otherData := w.Export(t, auditor, other)
 	_, otherFiles, otherM := unzip(t, otherData)
 
-	forger, _, err := note.GenerateKey(rand.Reader, origin)
+	forger, _, err := note.GenerateKey(rand.Reader, bundletest.Origin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	forgerSigner, _ := auditlog.NewSigner(forger)
-	_, wrongKey, _ := note.GenerateKey(rand.Reader, origin)
+	_, wrongKey, _ := note.GenerateKey(rand.Reader, bundletest.Origin)
 	otherCA, err := devca.Init(t.TempDir(), devca.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -443,14 +283,14 @@ func TestBundleEndToEnd(t *testing.T) {
 			o.Roots = otherRoots
 			o.PDF = &pades.Verifier{Trust: func() *certs.TrustStore { s := certs.NewTrustStore(); s.AddAnchor(otherCA.Root()); return s }()}
 		}, []string{"receipt 1 (", "is not trusted", "the PDF's signatures are INDETERMINATE"}},
-		{"wrong --key", data, func(o *bundle.Options) { o.LogKey = wrongKey }, []string{"the checkpoint does not verify with the log key " + origin}},
+		{"wrong --key", data, func(o *bundle.Options) { o.LogKey = wrongKey }, []string{"the checkpoint does not verify with the log key " + bundletest.Origin}},
 		{"file not in the manifest", rewrite(t, data, func(m *bundle.Manifest, f map[string][]byte) {
 			f["document/other.pdf"] = []byte("%PDF-")
 		}), nil, []string{"document/other.pdf is in the bundle but not in the manifest"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := w.opts()
+			o := opts(w)
 			if c.opts != nil {
 				c.opts(&o)
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"docgate/gateway/bundle"
+	"docgate/gateway/bundle/bundletest"
 )
 
 // mkzip writes entries in order; a manifest naming them (with wrong hashes,
@@ -143,8 +144,8 @@ func FuzzReadBundle(f *testing.F) {
 	f.Add(mkzip(f, [2]string{bundle.ManifestPath, `{"format":"docgate-evidence-bundle@v1","files":[{"path":"a","kind":"document"}]}`}))
 	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
 	// A real bundle, so that mutations start from every kind of file.
-	w := newWorld(f)
-	f.Add(w.export(f, as(sender), w.flow(f, "fuzz")))
+	w := bundletest.New(f)
+	f.Add(w.Export(f, bundletest.As(bundletest.Sender), w.Flow(f, "fuzz")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := bundle.Read(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
