@@ -317,6 +317,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	api := &httpapi.Server{Registry: reg, Store: store, Blobs: blobs, Logger: logger, MaxBody: cfg.MaxBody,
 		PKI: pki.pkiHandler(), TSA: pki.tsaHandler(), Log: pki.log, LogKey: pki.logKey, Exchange: ex, Pages: pages, Metrics: metrics}
+	if sec, ok := store.(delivery.Secrets); ok {
+		api.WebhookSecrets = sec
+	}
 	if cfg.AddrFile != "" {
 		if err := writeFileAtomic(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {
 			ln.Close()

@@ -14,6 +14,7 @@ import (
 
 	"docgate/gateway"
 	"docgate/gateway/auditlog"
+	"docgate/gateway/delivery"
 	"docgate/gateway/exchange"
 	"docgate/gateway/registry"
 )
@@ -59,6 +60,9 @@ type Server struct {
 	// /v1 that no API route claims, so that a page never shadows an API
 	// route and API clients keep getting problem+json; nil answers 404.
 	Pages http.Handler
+	// WebhookSecrets reads and rotates the secrets that sign push
+	// deliveries (/v1/agencies/{code}/webhook-secret); nil answers 501.
+	WebhookSecrets delivery.Secrets
 
 	metrics *metrics
 }
@@ -99,6 +103,7 @@ func (s *Server) router() chi.Router {
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate)
 		s.routeAgencies(r)
+		s.routeWebhookSecrets(r)
 		s.routeTokens(r)
 		s.routeLog(r)
 		s.routeDocuments(r)
