@@ -1,0 +1,176 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"docgate/gateway"
+	"docgate/gateway/stats"
+)
+
+var _ stats.Store = (*Store)(nil)
+
+// monthModifier shifts a stored UTC time into the report's zone for
+// strftime, so that a month is the calendar month there.
+func monthModifier(q *stats.Query) string { return fmt.Sprintf("%+d seconds", q.Offset) }
+
+// Volumes counts documents sent (and their recipients) and received per
+// agency and month, grouped in the database.
+func (s *Store) Volumes(ctx context.Context, q *stats.Query) ([]stats.Volume, error) {
+	mod, start, end := monthModifier(q), formatTime(q.Start), formatTime(q.End)
+	sentWhere, recvWhere := "", ""
+	args := []any{mod, start, end}
+	if q.Agency != "" {
+		sentWhere = ` AND d.from_code = ?`
+		args = append(args, q.Agency)
+	}
+	args = append(args, mod, start, end)
+	if q.Agency != "" {
+		recvWhere = ` AND dl.recipient = ?`
+		args = append(args, q.Agency)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT agency, month, SUM(sent), SUM(dispatches), SUM(received) FROM (
+		SELECT d.from_code AS agency, strftime('%Y-%m', d.submitted_at, ?) AS month, COUNT(*) AS sent,
+			SUM((SELECT COUNT(*) FROM deliveries x WHERE x.document_id = d.id)) AS dispatches, 0 AS received
+		FROM documents d
+		WHERE d.submitted_at >= ? AND d.submitted_at < ?`+sentWhere+`
+		GROUP BY 1, 2
+		UNION ALL
+		SELECT dl.recipient, strftime('%Y-%m', d.submitted_at, ?), 0, 0, COUNT(*)
+		FROM deliveries dl JOIN documents d ON d.id = dl.document_id
+		WHERE d.submitted_at >= ? AND d.submitted_at < ?`+recvWhere+`
+		GROUP BY 1, 2
+	) GROUP BY agency, month ORDER BY agency, month`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("volumes: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []stats.Volume
+	for rows.Next() {
+		var v stats.Volume
+		if err := rows.Scan(&v.Agency, &v.Month, &v.Sent, &v.Dispatches, &v.Received); err != nil {
+			return nil, fmt.Errorf("volumes: %w", translate(err))
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("volumes: %w", translate(err))
+	}
+	return out, nil
+}
+
+// deliveriesOf is the FROM and WHERE shared by the latency and due-date
+// queries: the deliveries of documents submitted in the period, those one
+// agency sent or received when the query names one.
+func deliveriesOf(q *stats.Query, join string) (string, []any) {
+	sql := ` FROM documents d JOIN deliveries dl ON dl.document_id = d.id` + join + `
+		WHERE d.submitted_at >= ? AND d.submitted_at < ?`
+	args := []any{formatTime(q.Start), formatTime(q.End)}
+	if q.Agency != "" {
+		sql += ` AND (d.from_code = ? OR dl.recipient = ?)`
+		args = append(args, q.Agency, q.Agency)
+	}
+	return sql, args
+}
+
+// Latency ranks the deliveries' latencies in the database (a window over
+// the sorted latencies) and returns only the three percentile rows and the
+// histogram's counts. Latencies are whole milliseconds, so that bucket
+// edges are exact rather than at the mercy of julianday's floating point.
+func (s *Store) Latency(ctx context.Context, q *stats.Query, event string, last bool) (*stats.Latency, error) {
+	agg := "MIN"
+	if last {
+		agg = "MAX"
+	}
+	from, fargs := deliveriesOf(q, ` JOIN events e ON e.document_id = d.id AND e.recipient = dl.recipient`)
+	lat := `WITH lat AS (SELECT CAST(ROUND((julianday(` + agg + `(e.at)) - julianday(d.submitted_at)) * 86400000.0) AS INTEGER) AS ms` +
+		from + ` AND e.type = ?` + `
+		GROUP BY dl.seq)`
+	args := append(fargs, event)
+
+	out := &stats.Latency{Histogram: make([]int64, len(q.Bounds)+1)}
+	rows, err := s.read.QueryContext(ctx, lat+`, ranked AS (SELECT ms, ROW_NUMBER() OVER (ORDER BY ms) AS rn, COUNT(*) OVER () AS n FROM lat)
+		SELECT n, rn, ms FROM ranked WHERE rn IN ((50*n+99)/100, (90*n+99)/100, (99*n+99)/100)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("latency %s: %w", event, translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n, rn, ms int64
+		if err := rows.Scan(&n, &rn, &ms); err != nil {
+			return nil, fmt.Errorf("latency %s: %w", event, translate(err))
+		}
+		out.Count = n
+		d := time.Duration(ms) * time.Millisecond
+		// One row may be several percentiles when there are few deliveries.
+		if rn == (50*n+99)/100 {
+			out.P50 = d
+		}
+		if rn == (90*n+99)/100 {
+			out.P90 = d
+		}
+		if rn == (99*n+99)/100 {
+			out.P99 = d
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("latency %s: %w", event, translate(err))
+	}
+	rows.Close()
+
+	// Cumulative counts at each bound; the buckets are their differences.
+	var cols []string
+	hargs := append([]any{}, args...)
+	for _, b := range q.Bounds {
+		cols = append(cols, `COALESCE(SUM(CASE WHEN ms <= ? THEN 1 ELSE 0 END), 0)`)
+		hargs = append(hargs, b.Milliseconds())
+	}
+	cols = append(cols, `COUNT(*)`)
+	cum := make([]int64, len(cols))
+	dest := make([]any, len(cols))
+	for i := range cum {
+		dest[i] = &cum[i]
+	}
+	if err := s.read.QueryRowContext(ctx, lat+` SELECT `+strings.Join(cols, ", ")+` FROM lat`, hargs...).Scan(dest...); err != nil {
+		return nil, fmt.Errorf("latency histogram %s: %w", event, translate(err))
+	}
+	out.Histogram = buckets(cum)
+	return out, nil
+}
+
+// buckets turns cumulative counts into per-bucket counts.
+func buckets(cum []int64) []int64 {
+	out := make([]int64, len(cum))
+	var prev int64
+	for i, c := range cum {
+		out[i] = c - prev
+		prev = c
+	}
+	return out
+}
+
+// OnTime classifies the deliveries of documents with a due date by the
+// first "done" status each recipient reported.
+func (s *Store) OnTime(ctx context.Context, q *stats.Query) (*stats.OnTime, error) {
+	from, fargs := deliveriesOf(q, "")
+	// In the order the placeholders appear.
+	args := append([]any{formatTime(q.Now), formatTime(q.Now), gateway.EventStatus, string(gateway.StatusDone)}, fargs...)
+	var o stats.OnTime
+	err := s.read.QueryRowContext(ctx, `SELECT
+			COALESCE(SUM(CASE WHEN done IS NOT NULL AND done <= due THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN done IS NOT NULL AND done > due THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN done IS NULL AND due < julianday(?) THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN done IS NULL AND due >= julianday(?) THEN 1 ELSE 0 END), 0)
+		FROM (SELECT julianday(json_extract(d.envelope, '$.dueDate')) AS due,
+			(SELECT julianday(MIN(e.at)) FROM events e
+				WHERE e.document_id = d.id AND e.recipient = dl.recipient AND e.type = ? AND e.status = ?) AS done`+
+		from+` AND json_extract(d.envelope, '$.dueDate') IS NOT NULL
+			AND dl.state <> 'recalled' AND dl.status <> 'rejected')`,
+		args...).Scan(&o.OnTime, &o.Late, &o.Overdue, &o.Open)
+	if err != nil {
+		return nil, fmt.Errorf("on time: %w", translate(err))
+	}
+	return &o, nil
+}
