@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -127,6 +128,24 @@ func benchSubmit(b *testing.B, size int) {
 	}
 	run("baseline-put", func(i int) error {
 		_, err := f.blobs.Put(context.Background(), bytes.NewReader(pool[i%len(pool)]), gateway.PutOptions{})
+		return err
+	})
+	run("submit+fetch+ack", func(i int) error {
+		out, err := f.svc.Submit(as(sender), gateway.Envelope{From: sender, To: []string{recipB}, Subject: "bench"},
+			&exchange.Upload{Name: "doc.pdf", Body: bytes.NewReader(pool[i%len(pool)])}, exchange.NoUploads{})
+		if err != nil {
+			return err
+		}
+		rc, _, err := f.svc.Open(as(recipB), out.Document.ID, -1)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		_, err = f.svc.Acknowledge(as(recipB), out.Document.ID)
 		return err
 	})
 	run("submit", func(i int) error {
