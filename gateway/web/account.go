@@ -41,6 +41,12 @@ type exchangeReader interface {
 	// with EINTEGRITY at the end when the stored bytes changed. ECONFLICT
 	// for a recalled document.
 	Open(ctx context.Context, id string, n int) (io.ReadCloser, gateway.Part, error)
+	// Acknowledge and ReportStatus are the recipient's acts; ENOTFOUND for
+	// a non-recipient, ECONFLICT for a recalled document or a status that
+	// cannot follow the current one, EINVALID for a rejection without a
+	// reason.
+	Acknowledge(ctx context.Context, id string) (*gateway.Receipt, error)
+	ReportStatus(ctx context.Context, id string, st gateway.ProcessingStatus, note string) (*gateway.Receipt, error)
 }
 
 var _ exchangeReader = (*exchange.Service)(nil)
@@ -62,6 +68,8 @@ func (p *Pages) routeAccount(r chi.Router) {
 	r.Get("/documents/{id}", p.signedIn(p.handleDocument))
 	r.Get("/documents/{id}/receipts/{rid}", p.signedIn(p.handleReceiptDownload))
 	r.Get("/documents/{id}/files/{n}", p.signedIn(p.handleFileDownload))
+	r.Post("/documents/{id}/ack", p.signedIn(p.handleAck))
+	r.Post("/documents/{id}/status", p.signedIn(p.handleStatus))
 	r.Get("/agencies", p.signedIn(p.handleAgencies))
 }
 
@@ -296,25 +304,40 @@ func (p *Pages) handleInbox(w http.ResponseWriter, r *http.Request, pg *page) {
 // documentView is a document's page: the envelope, each delivery, the
 // timeline of events with their receipts, and the signature report.
 type documentView struct {
-	ID         string
-	Number     string
-	Subject    string
-	From       string
-	To         string
-	Type       string
-	Urgency    string
-	Due        string
-	Signer     string
-	Content    string
-	State      string
-	Submitted  string
-	PDFName    string
-	PDFSize    string
-	PDFSHA256  string
-	PDFLink    string
-	Files      []fileRow
+	ID        string
+	Number    string
+	Subject   string
+	From      string
+	To        string
+	Type      string
+	Urgency   string
+	Due       string
+	Signer    string
+	Content   string
+	State     string
+	Submitted string
+	PDFName   string
+	PDFSize   string
+	PDFSHA256 string
+	PDFLink   string
+	Files     []fileRow
+	// The signed-in agency's own delivery when it is a recipient: the
+	// page then offers its acts.
+	Mine       *deliveryRow
+	CanAck     bool
+	Statuses   []statusOption
+	Done       string // what the last act did, from the redirect
 	Deliveries []deliveryRow
 	Timeline   []timelineRow
+}
+
+type statusOption struct{ Value, Label string }
+
+// reportable lists the statuses a recipient reports, in the order they
+// happen; the exchange decides which may follow which.
+var reportable = []gateway.ProcessingStatus{
+	gateway.StatusReceived, gateway.StatusAccepted, gateway.StatusAssigned,
+	gateway.StatusProcessing, gateway.StatusDone, gateway.StatusRejected,
 }
 
 type fileRow struct {
@@ -386,6 +409,20 @@ func (p *Pages) handleDocument(w http.ResponseWriter, r *http.Request, pg *page)
 			row.Acknowledged = vnTime(pg, *d.AcknowledgedAt)
 		}
 		dv.Deliveries = append(dv.Deliveries, row)
+		if pg.User != nil && pg.User.Role == gateway.RoleAgency && d.Recipient == pg.User.AgencyCode && d.State != gateway.DeliveryRecalled {
+			mine := row
+			dv.Mine = &mine
+			dv.CanAck = d.State != gateway.DeliveryAcknowledged
+			for _, st := range reportable {
+				dv.Statuses = append(dv.Statuses, statusOption{string(st), pg.T("status." + string(st))})
+			}
+		}
+	}
+	switch r.URL.Query().Get("done") {
+	case "ack":
+		dv.Done = pg.T("act.acked")
+	case "status":
+		dv.Done = pg.T("act.reported")
 	}
 	for _, t := range trail {
 		row := timelineRow{
@@ -433,6 +470,43 @@ func (p *Pages) handleReceiptDownload(w http.ResponseWriter, r *http.Request, pg
 	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFileName(name)+`"`)
 	w.Header().Set("Content-Length", strconv.Itoa(len(rc.CMS)))
 	w.Write(rc.CMS)
+}
+
+// handleAck records that the signed-in recipient retrieved the document.
+func (p *Pages) handleAck(w http.ResponseWriter, r *http.Request, pg *page) {
+	if crossSite(r) {
+		p.useCaseError(w, r, pg, gateway.Errorf(gateway.EFORBIDDEN, "cross-site"))
+		return
+	}
+	id := chi.URLParam(r, "id")
+	if _, err := p.Exchange.Acknowledge(r.Context(), id); err != nil {
+		pg.Back = "/documents/" + url.PathEscape(id)
+		p.useCaseError(w, r, pg, err)
+		return
+	}
+	// Post/redirect/get: reloading the page does not repeat the act.
+	http.Redirect(w, r, "/documents/"+url.PathEscape(id)+"?done=ack", http.StatusSeeOther)
+}
+
+// handleStatus reports the signed-in recipient's processing status.
+func (p *Pages) handleStatus(w http.ResponseWriter, r *http.Request, pg *page) {
+	if crossSite(r) {
+		p.useCaseError(w, r, pg, gateway.Errorf(gateway.EFORBIDDEN, "cross-site"))
+		return
+	}
+	id := chi.URLParam(r, "id")
+	pg.Back = "/documents/" + url.PathEscape(id)
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		p.useCaseError(w, r, pg, gateway.Errorf(gateway.EINVALID, "%s", pg.T("err.badform")))
+		return
+	}
+	st := gateway.ProcessingStatus(r.PostForm.Get("status"))
+	if _, err := p.Exchange.ReportStatus(r.Context(), id, st, r.PostForm.Get("note")); err != nil {
+		p.useCaseError(w, r, pg, err)
+		return
+	}
+	http.Redirect(w, r, "/documents/"+url.PathEscape(id)+"?done=status", http.StatusSeeOther)
 }
 
 // handleFileDownload streams the PDF (n = "pdf") or attachment n of a

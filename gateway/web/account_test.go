@@ -69,6 +69,7 @@ func (a *fakeAuth) revoke(secret string) {
 type fakeExchange struct {
 	mu         sync.Mutex
 	lastFilter gateway.InboxFilter
+	delivery   gateway.Delivery // the recipient's, changed by its acts
 	doc        *gateway.Document
 	trail      []*exchange.TrailEntry
 	receipt    *gateway.Receipt
@@ -97,10 +98,43 @@ func (f *fakeExchange) Document(ctx context.Context, id string) (*exchange.Docum
 	if id != f.doc.ID || !f.mayRead(ctx) {
 		return nil, gateway.Errorf(gateway.ENOTFOUND, "no document %s", id)
 	}
-	ack := f.doc.SubmittedAt.Add(time.Hour)
-	return &exchange.DocumentView{Document: f.doc, Deliveries: []*gateway.Delivery{
-		{Recipient: "000.00.00.H14", State: gateway.DeliveryAcknowledged, Status: gateway.StatusAccepted, AcknowledgedAt: &ack},
-	}}, nil
+	f.mu.Lock()
+	d := f.delivery
+	f.mu.Unlock()
+	return &exchange.DocumentView{Document: f.doc, Deliveries: []*gateway.Delivery{&d}}, nil
+}
+
+func (f *fakeExchange) recipient(ctx context.Context, id string) error {
+	p := gateway.PrincipalFromContext(ctx)
+	if id != f.doc.ID || p == nil || p.AgencyCode != f.delivery.Recipient {
+		return gateway.Errorf(gateway.ENOTFOUND, "no document %s", id)
+	}
+	return nil
+}
+
+func (f *fakeExchange) Acknowledge(ctx context.Context, id string) (*gateway.Receipt, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.recipient(ctx, id); err != nil {
+		return nil, err
+	}
+	at := time.Now()
+	f.delivery.State, f.delivery.AcknowledgedAt = gateway.DeliveryAcknowledged, &at
+	return f.receipt, nil
+}
+
+// ReportStatus follows the domain's transition rules, as the exchange does.
+func (f *fakeExchange) ReportStatus(ctx context.Context, id string, st gateway.ProcessingStatus, note string) (*gateway.Receipt, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.recipient(ctx, id); err != nil {
+		return nil, err
+	}
+	if err := gateway.ValidTransition(f.delivery.Status, st, note); err != nil {
+		return nil, err
+	}
+	f.delivery.Status = st
+	return f.receipt, nil
 }
 
 func (f *fakeExchange) Trail(ctx context.Context, id string) ([]*exchange.TrailEntry, error) {
@@ -165,14 +199,17 @@ func mustAccountEnv(t *testing.T) (*env, *fakeAuth, *fakeExchange) {
 				Coverage: "ENTIRE_FILE", Modification: "NONE", Organization: "UBND tỉnh Bắc Ninh", AgencyCode: "000.00.00.H41", Revision: 2}}},
 	}
 	rc := &gateway.Receipt{ID: "ev_abc", DocumentID: doc.ID, Event: gateway.EventContentHandover, CMS: []byte{0x30, 0x82, 0x01, 0x02, 9, 9}, At: at.Add(time.Hour)}
-	fx := &fakeExchange{doc: doc, receipt: rc, trail: []*exchange.TrailEntry{
-		{Event: &gateway.Event{Seq: 1, DocumentID: doc.ID, Type: gateway.EventSubmissionAcceptance, Actor: "000.00.00.H41", At: at, ReceiptID: "ev_sub"},
-			Receipt: &gateway.Receipt{ID: "ev_sub", Event: gateway.EventSubmissionAcceptance, Pending: true}},
-		{Event: &gateway.Event{Seq: 2, DocumentID: doc.ID, Type: gateway.EventContentHandover, Actor: "000.00.00.H14", Recipient: "000.00.00.H14",
-			At: at.Add(time.Hour), ReceiptID: rc.ID, LogIndex: &idx}, Receipt: rc},
-		{Event: &gateway.Event{Seq: 3, DocumentID: doc.ID, Type: gateway.EventConsignmentRejection, Actor: "000.00.00.H14", Recipient: "000.00.00.H14",
-			Status: gateway.StatusRejected, Note: "Sai thẩm quyền", At: at.Add(2 * time.Hour)}},
-	}}
+	acked := at.Add(time.Hour)
+	fx := &fakeExchange{doc: doc, receipt: rc,
+		delivery: gateway.Delivery{DocumentID: doc.ID, Recipient: "000.00.00.H14", State: gateway.DeliveryAcknowledged, Status: gateway.StatusAccepted, AcknowledgedAt: &acked},
+		trail: []*exchange.TrailEntry{
+			{Event: &gateway.Event{Seq: 1, DocumentID: doc.ID, Type: gateway.EventSubmissionAcceptance, Actor: "000.00.00.H41", At: at, ReceiptID: "ev_sub"},
+				Receipt: &gateway.Receipt{ID: "ev_sub", Event: gateway.EventSubmissionAcceptance, Pending: true}},
+			{Event: &gateway.Event{Seq: 2, DocumentID: doc.ID, Type: gateway.EventContentHandover, Actor: "000.00.00.H14", Recipient: "000.00.00.H14",
+				At: at.Add(time.Hour), ReceiptID: rc.ID, LogIndex: &idx}, Receipt: rc},
+			{Event: &gateway.Event{Seq: 3, DocumentID: doc.ID, Type: gateway.EventConsignmentRejection, Actor: "000.00.00.H14", Recipient: "000.00.00.H14",
+				Status: gateway.StatusRejected, Note: "Sai thẩm quyền", At: at.Add(2 * time.Hour)}},
+		}}
 	auth := &fakeAuth{tokens: map[string]*gateway.Principal{
 		tokenH14:     {Role: gateway.RoleAgency, AgencyCode: "000.00.00.H14"},
 		tokenOther:   {Role: gateway.RoleAgency, AgencyCode: "000.00.00.H56"},
@@ -452,5 +489,62 @@ func TestInboxSearch(t *testing.T) {
 	e.send(t, "GET", "/inbox", tokenH14, nil)
 	if fx.lastFilter.Limit != 50 {
 		t.Errorf("plain inbox read %d items", fx.lastFilter.Limit)
+	}
+}
+
+func TestRecipientActs(t *testing.T) {
+	e, _, fx := mustAccountEnv(t)
+	fx.mu.Lock()
+	fx.delivery.State, fx.delivery.Status, fx.delivery.AcknowledgedAt = gateway.DeliveryPending, "", nil
+	fx.mu.Unlock()
+
+	r := e.send(t, "GET", "/documents/doc_7816", tokenH14, nil)
+	mustContain(t, r.body, `id="actions"`, `action="/documents/doc_7816/ack"`, `id="status-form"`, "Chờ tải về")
+	// Neither the sender nor an auditor is offered the recipient's acts.
+	if r := e.send(t, "GET", "/documents/doc_7816", tokenAuditor, nil); strings.Contains(r.body, `id="actions"`) {
+		t.Error("an auditor is offered the recipient's acts")
+	}
+
+	if r := e.send(t, "POST", "/documents/doc_7816/ack", tokenH14, url.Values{}, "Sec-Fetch-Site", "cross-site"); r.status != 403 {
+		t.Errorf("cross-site acknowledge: %d", r.status)
+	}
+	if fx.delivery.State != gateway.DeliveryPending {
+		t.Fatal("a cross-site post acknowledged")
+	}
+	r = e.send(t, "POST", "/documents/doc_7816/ack", tokenH14, url.Values{}, "Sec-Fetch-Site", "same-origin")
+	if r.status != 303 || r.header.Get("Location") != "/documents/doc_7816?done=ack" {
+		t.Fatalf("acknowledge: %d %q", r.status, r.header.Get("Location"))
+	}
+	r = e.send(t, "GET", "/documents/doc_7816?done=ack", tokenH14, nil)
+	mustContain(t, r.body, "Đã xác nhận nhận văn bản", "Đã tải về")
+	if strings.Contains(r.body, `action="/documents/doc_7816/ack"`) {
+		t.Error("acknowledging is still offered after acknowledging")
+	}
+
+	// A rejection needs a reason; the exchange's words come back with a
+	// way back to the document.
+	r = e.send(t, "POST", "/documents/doc_7816/status", tokenH14, url.Values{"status": {"rejected"}, "note": {" "}}, "Accept-Language", "en")
+	if r.status != 400 {
+		t.Errorf("rejection without reason: %d", r.status)
+	}
+	mustContain(t, r.body, "a rejection needs a reason", `href="/documents/doc_7816"`, "Back to the document")
+	for _, st := range []string{"received", "accepted", "processing"} {
+		r = e.send(t, "POST", "/documents/doc_7816/status", tokenH14, url.Values{"status": {st}})
+		if r.status != 303 || r.header.Get("Location") != "/documents/doc_7816?done=status" {
+			t.Fatalf("status %s: %d", st, r.status)
+		}
+	}
+	if fx.delivery.Status != gateway.StatusProcessing {
+		t.Errorf("status is %q", fx.delivery.Status)
+	}
+	r = e.send(t, "POST", "/documents/doc_7816/status", tokenH14, url.Values{"status": {"rejected"}, "note": {"Sai thẩm quyền"}})
+	if r.status != 409 || !strings.Contains(r.body, "can no longer be rejected") {
+		t.Errorf("late rejection: %d", r.status)
+	}
+	if r := e.send(t, "POST", "/documents/doc_7816/status", tokenOther, url.Values{"status": {"done"}}); r.status != 404 {
+		t.Errorf("another agency reports a status: %d", r.status)
+	}
+	if r := e.send(t, "POST", "/documents/doc_7816/ack", "", url.Values{}); r.status != 303 || r.header.Get("Location") != "/login" {
+		t.Errorf("acknowledge without a session: %d", r.status)
 	}
 }

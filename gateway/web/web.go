@@ -144,6 +144,7 @@ type page struct {
 	Older      string
 	Document   *documentView
 	Agencies   *agenciesView
+	Back       string // where an error page's button leads; "" is /verify
 	msgs       map[string]string
 }
 

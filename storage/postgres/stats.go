@@ -1,0 +1,149 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"docgate/gateway"
+	"docgate/gateway/stats"
+)
+
+var _ stats.Store = (*Store)(nil)
+
+// statsArgs numbers placeholders as they are added, so that a WHERE clause
+// and its arguments are built together.
+type statsArgs []any
+
+func (a *statsArgs) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// month is the expression for the calendar month, in the report's zone, of
+// a document's submission.
+func (a *statsArgs) month(q *stats.Query) string {
+	return `to_char((d.submitted_at AT TIME ZONE 'UTC') + make_interval(secs => ` + a.add(float64(q.Offset)) + `), 'YYYY-MM')`
+}
+
+// Volumes counts documents sent (and their recipients) and received per
+// agency and month, grouped in the database.
+func (s *Store) Volumes(ctx context.Context, q *stats.Query) ([]stats.Volume, error) {
+	var a statsArgs
+	sent := `SELECT d.from_code AS agency, ` + a.month(q) + ` AS month, count(*) AS sent,
+			sum((SELECT count(*) FROM deliveries x WHERE x.document_id = d.id)) AS dispatches, 0::bigint AS received
+		FROM documents d
+		WHERE d.submitted_at >= ` + a.add(q.Start) + ` AND d.submitted_at < ` + a.add(q.End)
+	if q.Agency != "" {
+		sent += ` AND d.from_code = ` + a.add(q.Agency)
+	}
+	recv := `SELECT dl.recipient, ` + a.month(q) + `, 0, 0, count(*)
+		FROM deliveries dl JOIN documents d ON d.id = dl.document_id
+		WHERE d.submitted_at >= ` + a.add(q.Start) + ` AND d.submitted_at < ` + a.add(q.End)
+	if q.Agency != "" {
+		recv += ` AND dl.recipient = ` + a.add(q.Agency)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT agency, month, sum(sent)::bigint, sum(dispatches)::bigint, sum(received)::bigint FROM (
+		`+sent+` GROUP BY 1, 2 UNION ALL `+recv+` GROUP BY 1, 2
+	) v GROUP BY agency, month ORDER BY agency, month`, a...)
+	if err != nil {
+		return nil, fmt.Errorf("volumes: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []stats.Volume
+	for rows.Next() {
+		var v stats.Volume
+		if err := rows.Scan(&v.Agency, &v.Month, &v.Sent, &v.Dispatches, &v.Received); err != nil {
+			return nil, fmt.Errorf("volumes: %w", translate(err))
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("volumes: %w", translate(err))
+	}
+	return out, nil
+}
+
+// deliveriesOf is the FROM and WHERE shared by the latency and due-date
+// queries: the deliveries of documents submitted in the period, those one
+// agency sent or received when the query names one.
+func (a *statsArgs) deliveriesOf(q *stats.Query, join string) string {
+	sql := ` FROM documents d JOIN deliveries dl ON dl.document_id = d.id` + join + `
+		WHERE d.submitted_at >= ` + a.add(q.Start) + ` AND d.submitted_at < ` + a.add(q.End)
+	if q.Agency != "" {
+		p := a.add(q.Agency)
+		sql += ` AND (d.from_code = ` + p + ` OR dl.recipient = ` + p + `)`
+	}
+	return sql
+}
+
+// Latency computes the percentiles (percentile_disc is the nearest rank)
+// and the histogram's cumulative counts in one pass over the deliveries'
+// latencies, in whole milliseconds.
+func (s *Store) Latency(ctx context.Context, q *stats.Query, event string, last bool) (*stats.Latency, error) {
+	agg := "min"
+	if last {
+		agg = "max"
+	}
+	var a statsArgs
+	from := a.deliveriesOf(q, ` JOIN events e ON e.document_id = d.id AND e.recipient = dl.recipient AND e.type = `+a.add(event))
+	cols := []string{`count(*)`,
+		`percentile_disc(0.5) WITHIN GROUP (ORDER BY ms)`,
+		`percentile_disc(0.9) WITHIN GROUP (ORDER BY ms)`,
+		`percentile_disc(0.99) WITHIN GROUP (ORDER BY ms)`}
+	for _, b := range q.Bounds {
+		cols = append(cols, `count(*) FILTER (WHERE ms <= `+a.add(b.Milliseconds())+`)`)
+	}
+	sql := `WITH lat AS (SELECT round(extract(epoch FROM ` + agg + `(e.at) - d.submitted_at) * 1000)::bigint AS ms` + from + `
+		GROUP BY dl.seq, d.submitted_at) SELECT ` + strings.Join(cols, ", ") + ` FROM lat`
+	var n int64
+	var p [3]*int64
+	cum := make([]int64, len(q.Bounds)+1)
+	dest := []any{&n, &p[0], &p[1], &p[2]}
+	for i := range q.Bounds {
+		dest = append(dest, &cum[i])
+	}
+	if err := s.pool.QueryRow(ctx, sql, a...).Scan(dest...); err != nil {
+		return nil, fmt.Errorf("latency %s: %w", event, translate(err))
+	}
+	cum[len(q.Bounds)] = n
+	out := &stats.Latency{Count: n, Histogram: make([]int64, len(cum))}
+	var prev int64
+	for i, c := range cum {
+		out.Histogram[i] = c - prev
+		prev = c
+	}
+	ms := func(v *int64) time.Duration {
+		if v == nil {
+			return 0
+		}
+		return time.Duration(*v) * time.Millisecond
+	}
+	out.P50, out.P90, out.P99 = ms(p[0]), ms(p[1]), ms(p[2])
+	return out, nil
+}
+
+// OnTime classifies the deliveries of documents with a due date by the
+// first "done" status each recipient reported.
+func (s *Store) OnTime(ctx context.Context, q *stats.Query) (*stats.OnTime, error) {
+	var a statsArgs
+	now := a.add(q.Now)
+	typ, done := a.add(gateway.EventStatus), a.add(string(gateway.StatusDone))
+	sql := `SELECT
+			count(*) FILTER (WHERE done IS NOT NULL AND done <= due),
+			count(*) FILTER (WHERE done IS NOT NULL AND done > due),
+			count(*) FILTER (WHERE done IS NULL AND due < ` + now + `),
+			count(*) FILTER (WHERE done IS NULL AND due >= ` + now + `)
+		FROM (SELECT (d.envelope->>'dueDate')::timestamptz AS due,
+			(SELECT min(e.at) FROM events e
+				WHERE e.document_id = d.id AND e.recipient = dl.recipient AND e.type = ` + typ + ` AND e.status = ` + done + `) AS done` +
+		a.deliveriesOf(q, "") + ` AND d.envelope ? 'dueDate'
+			AND dl.state <> 'recalled' AND dl.status <> 'rejected') o`
+	var o stats.OnTime
+	if err := s.pool.QueryRow(ctx, sql, a...).Scan(&o.OnTime, &o.Late, &o.Overdue, &o.Open); err != nil {
+		return nil, fmt.Errorf("on time: %w", translate(err))
+	}
+	return &o, nil
+}
