@@ -18,6 +18,19 @@
 // signature certifies is held to /DocMDP P=2 (Verifier.UncertifiedP changes
 // that), so annotations drawn after an approval signature are illegal.
 //
+// The signer (Sign) adds a signature as an incremental update in one streaming
+// pass: the original bytes are copied to the output unchanged while they are
+// hashed, the small update (signature dictionary, field, widget, appearance) is
+// built in memory with a reserved /Contents hole, and the CMS made from the
+// digest with any crypto.Signer (so PKCS#11 keys work) is written into the hole.
+// Memory therefore does not grow with the document. ETSI.CAdES.detached (PAdES
+// B-B, the time in /M and no CMS signingTime) is the default, a Timestamper
+// makes it B-T, and visible signatures draw a seal image and text in an
+// embedded subset of DejaVu Sans so Vietnamese diacritics render and extract.
+// It refuses, with a RefusalError that names the reason and writes nothing,
+// what it must not sign: encrypted or unreadable files, documents certified
+// with no changes allowed, locked or already signed fields.
+//
 // Input is untrusted: files are read through an io.ReaderAt and never held in
 // memory whole, every walk is bounded and honours the context, and hostile
 // input yields a report or an error, never a panic.
