@@ -34,6 +34,8 @@ func agencySubs() []agencySub {
 		{"tokens", "agency tokens CODE [--json]", "the agency's tokens (no secrets)", agencyTokens},
 		{"revoke-token", "agency revoke-token ID", "revoke a token", agencyRevokeToken},
 		{"cert", "agency cert CODE --cert CRT", "register a certificate (PEM or DER) to the agency", agencyCert},
+		{"webhook-secret", "agency webhook-secret CODE [--rotate] [--grace 24h] [--json]",
+			"the secret that signs the agency's pushes, or --rotate it; printed alone on the last line", agencyWebhookSecret},
 	}
 }
 
@@ -43,7 +45,7 @@ func runAgency(ctx context.Context, env *Env, args []string) error {
 		var b strings.Builder
 		b.WriteString("Usage: docgate agency <command> [flags]\n\nCommands:\n")
 		for _, s := range agencySubs() {
-			fmt.Fprintf(&b, "  %-13s %s\n", s.name, s.summary)
+			fmt.Fprintf(&b, "  %-15s %s\n", s.name, s.summary)
 		}
 		b.WriteString("\nEvery command takes --server (DOCGATE_SERVER, default " + defaultServer + ") and --token (DOCGATE_TOKEN).\n")
 		if len(args) == 0 {

@@ -359,8 +359,8 @@ var messages = map[string]map[string]string{
 		"act.reported":     "Đã báo trạng thái xử lý cho cơ quan gửi.",
 		"act.back":         "Quay lại văn bản",
 
-		"notfound.back":    "Về trang kiểm tra văn bản",
-		"footer":           "docgate: kiểm tra được thực hiện trên máy chủ của cổng; không có dữ liệu nào được gửi ra ngoài.",
+		"notfound.back": "Về trang kiểm tra văn bản",
+		"footer":        "docgate: kiểm tra được thực hiện trên máy chủ của cổng; không có dữ liệu nào được gửi ra ngoài.",
 	},
 	langEN: {
 		"lang.name":        "English",
@@ -643,7 +643,7 @@ var messages = map[string]map[string]string{
 		"act.reported":     "The processing status was sent to the sender.",
 		"act.back":         "Back to the document",
 
-		"notfound.back":    "Back to verifying a document",
-		"footer":           "docgate: the check runs on this gateway's server; nothing is sent elsewhere.",
+		"notfound.back": "Back to verifying a document",
+		"footer":        "docgate: the check runs on this gateway's server; nothing is sent elsewhere.",
 	},
 }
