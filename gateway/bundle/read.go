@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrUnreadable is in the chain of an error when the bytes are not a bundle
@@ -106,6 +109,7 @@ func Read(r io.ReaderAt, size int64) (*Bundle, error) {
 	if err := json.Unmarshal(mb, &b.Manifest); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnreadable, ManifestPath, err)
 	}
+	b.Manifest.clean()
 	if b.Manifest.Format != Format {
 		return nil, fmt.Errorf("%w: %s is of format %q, not %q", ErrUnreadable, ManifestPath, b.Manifest.Format, Format)
 	}
@@ -237,4 +241,32 @@ func (b *Bundle) openPart(path string) (r io.ReaderAt, size int64, close func(),
 		return nil, 0, nil, fmt.Errorf("spool %s: %w", path, err)
 	}
 	return tmp, n, cleanup, nil
+}
+
+// maxText bounds a free-text field of the manifest.
+const maxText = 512
+
+// clean makes the manifest's free text safe to print: it is unsigned and
+// ends up in terminal output and failure messages, so control characters
+// (escape sequences, line breaks that would forge a "FAILED:" line) become
+// '?' and each field is bounded. Paths are checked separately, strictly.
+func (m *Manifest) clean() {
+	m.Format, m.DocumentID, m.LogOrigin = cleanText(m.Format), cleanText(m.DocumentID), cleanText(m.LogOrigin)
+	for i := range m.Files {
+		f := &m.Files[i]
+		f.Kind, f.SHA256, f.Description = cleanText(f.Kind), cleanText(f.SHA256), cleanText(f.Description)
+		f.Event, f.EvidenceID, f.ContentType, f.Proof = cleanText(f.Event), cleanText(f.EvidenceID), cleanText(f.ContentType), cleanText(f.Proof)
+	}
+}
+
+func cleanText(s string) string {
+	if len(s) > maxText {
+		s = s[:maxText]
+	}
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return '?'
+		}
+		return r
+	}, s)
 }

@@ -83,6 +83,27 @@ func TestReadRefusesHostileBundles(t *testing.T) {
 	}
 }
 
+// TestManifestTextCannotForgeOutput checks that the manifest's free text,
+// which failure messages quote, cannot add lines or escape sequences.
+func TestManifestTextCannotForgeOutput(t *testing.T) {
+	m := bundle.Manifest{Format: bundle.Format, DocumentID: "doc\x1b[2J", Files: []bundle.File{
+		{Path: "receipts/01.p7m", Kind: bundle.KindReceipt, Event: "X\nFAILED: nothing, all is well\u202e"}}}
+	mb, _ := json.Marshal(m)
+	data := mkzip(t, [2]string{bundle.ManifestPath, string(mb)}, [2]string{"receipts/01.p7m", "not a receipt"})
+	res, err := bundle.Verify(context.Background(), bytes.NewReader(data), int64(len(data)), bundle.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(res.Failures, res.Manifest.DocumentID) {
+		if strings.ContainsAny(f, "\n\x1b\u202e") {
+			t.Fatalf("unsafe text in %q", f)
+		}
+	}
+	if !strings.Contains(strings.Join(res.Failures, "|"), "receipt 1 (X?FAILED: nothing, all is well?)") {
+		t.Fatalf("failures: %q", res.Failures)
+	}
+}
+
 // TestReadCutsOffLyingSizes checks that a file whose header understates its
 // size is cut off at the bound, not read to its end.
 func TestReadCutsOffLyingSizes(t *testing.T) {
