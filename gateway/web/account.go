@@ -575,7 +575,7 @@ func shortTime(t time.Time) string {
 // units, so the page filters by parent and pages on.
 const agencyPageSize = 100
 
-type agencyRow struct {
+type directoryRow struct {
 	Code, Name, Parent, Status, Since string
 	Active                            bool
 }
@@ -584,7 +584,7 @@ type agencyRow struct {
 type agenciesView struct {
 	Parent string
 	Status string
-	Rows   []agencyRow
+	Rows   []directoryRow
 	Next   string
 }
 
@@ -603,7 +603,7 @@ func (p *Pages) handleAgencies(w http.ResponseWriter, r *http.Request, pg *page)
 	}
 	v := &agenciesView{Parent: f.ParentCode, Status: string(f.Status)}
 	for _, a := range list {
-		v.Rows = append(v.Rows, agencyRow{
+		v.Rows = append(v.Rows, directoryRow{
 			Code: a.Code, Name: a.Name, Parent: a.ParentCode, Active: a.Status == gateway.AgencyActive,
 			Status: lookupOr(pg, "agency."+string(a.Status), string(a.Status)), Since: shortTime(a.CreatedAt),
 		})

@@ -334,6 +334,18 @@ func TestBrowserSignedIn(t *testing.T) {
 	mustText(t, ctx, "verdict-title", "HỢP LỆ")
 	screenshot(t, ctx, dir, "document-vi-desktop")
 
+	// The recipient reports a status with the plain form; the page comes
+	// back saying so, and the recipient's row shows the new status.
+	step(t, ctx, "report a status",
+		chromedp.SetValue(chromedp.ID("status-select"), "processing"),
+		chromedp.Click(chromedp.ID("status-submit")),
+		chromedp.WaitVisible(chromedp.ID("act-done")),
+	)
+	mustText(t, ctx, "act-done", "Đã báo trạng thái xử lý cho cơ quan gửi.")
+	if got := read(t, ctx, "deliveries", chromedp.Text(chromedp.ID("deliveries"))); !strings.Contains(got, "Đang xử lý") {
+		t.Errorf("the recipient's row reads %q", got)
+	}
+
 	step(t, ctx, "inbox on a phone",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Navigate(e.srv.URL+"/inbox"),
