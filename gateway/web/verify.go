@@ -72,6 +72,12 @@ func (p *Pages) handleVerify(w http.ResponseWriter, r *http.Request) {
 		p.formError(w, r, http.StatusBadRequest, "err.empty", name)
 		return
 	}
+	// A bundle first: it stores its PDF uncompressed near the start, so
+	// it would pass for a PDF with junk before the header.
+	if looksLikeZip(f) {
+		p.handleBundle(w, r, f, name, size)
+		return
+	}
 	if !looksLikePDF(f) {
 		if looksLikeDER(f) {
 			p.handleReceipt(w, r, f, name, size)

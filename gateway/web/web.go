@@ -46,11 +46,18 @@ type Pages struct {
 	// to (the gateway's own root); nil means the page cannot verify
 	// receipts and says so.
 	ReceiptRoots *x509.CertPool
+	// LogKey is the audit log's verifier key, with which an uploaded
+	// evidence bundle's checkpoint is checked; empty uses the bundle's own
+	// and the page warns that this proves only self-consistency.
+	LogKey string
 	// Auth and Exchange enable the signed-in pages (sign in with an API
 	// token, an agency's inbox, a document's timeline and receipts); with
 	// either nil those pages do not exist.
 	Auth     authenticator
 	Exchange exchangeReader
+	// Reports enables the report page (/reports, /reports.csv) for
+	// signed-in users; nil leaves it out.
+	Reports reporter
 	// Logger receives failures the user only sees as a request ID.
 	Logger *slog.Logger
 	// MaxUpload bounds an uploaded file in bytes; 0 means DefaultMaxUpload.
@@ -104,6 +111,9 @@ func (p *Pages) Handler() http.Handler {
 	p.routeStatic(r)
 	if p.accounts() {
 		p.routeAccount(r)
+		if p.Reports != nil {
+			p.routeReports(r)
+		}
 	}
 	return r
 }
@@ -117,7 +127,7 @@ func mustTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/icons.html", "templates/reportbody.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"verify.html", "report.html", "receipt.html", "error.html", "login.html", "inbox.html", "document.html", "agencies.html"} {
+	for _, name := range []string{"reports.html", "verify.html", "report.html", "receipt.html", "bundle.html", "error.html", "login.html", "inbox.html", "document.html", "agencies.html"} {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name))
 		out[name] = t
 	}
@@ -134,6 +144,7 @@ type page struct {
 	MaxBytes string
 	Report   *reportView
 	Receipt  *receiptView
+	Bundle   *bundleView
 	// Signed-in pages: whether they exist, whether the browser holds a
 	// session, and the principal on pages that checked it.
 	Accounts   bool
@@ -144,6 +155,7 @@ type page struct {
 	Older      string
 	Document   *documentView
 	Agencies   *agenciesView
+	Stats      *reportsView
 	Back       string // where an error page's button leads; "" is /verify
 	msgs       map[string]string
 }
