@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"io"
+	"mime/multipart"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,19 @@ func TestAuditBundle(t *testing.T) {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, errs)
 	}
 	t.Logf("verify:\n%s%s", out, errs)
+
+	// The verify page takes the bundle too, checked with the gateway's own
+	// log key (so without the bundle's-own-key warning).
+	zb, _ := os.ReadFile(zipFile)
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("file", "bundle.zip")
+	fw.Write(zb)
+	mw.Close()
+	page := string(httpPost(t, g.url+"/verify?lang=en", mw.FormDataContentType(), form.Bytes()))
+	if !strings.Contains(page, `data-verdict="BUNDLE_VALID"`) || strings.Contains(page, "taken from the bundle itself") {
+		t.Fatalf("the verify page on a bundle:\n%.2000s", page)
+	}
 
 	// Without --key: it verifies, and says what that is worth.
 	code, out, errs = runDocgate(t.Context(), nil, "audit", "verify", "--trust", root, zipFile)

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 
 	"docgate/certs"
 	"docgate/gateway/exchange"
@@ -38,6 +39,16 @@ func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, lo
 	// Receipts are sealed by the gateway under one of these anchors (in
 	// --dev the development root, which serve adds to TrustFiles).
 	p := &web.Pages{Verifier: v, Online: true, ReceiptRoots: trust.CertPool(), Logger: logger, TempDir: spool}
+	// An uploaded evidence bundle is checked against the gateway's own log
+	// key (serve has read and checked the file already; unreadable here
+	// leaves the page warning that the bundle's own key was used).
+	if cfg.LogKeyFile != "" {
+		if b, err := os.ReadFile(cfg.LogKeyFile); err == nil {
+			if k, err := logVerifierKey(strings.TrimSpace(string(b))); err == nil {
+				p.LogKey = k
+			}
+		}
+	}
 	if ex != nil {
 		// Assigned only when set: a nil *exchange.Service in the interface
 		// field would not compare equal to nil.
