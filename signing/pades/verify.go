@@ -3,7 +3,9 @@ package pades
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +15,9 @@ import (
 
 	"docgate/certs"
 	"docgate/gateway"
+	"docgate/signing/cms"
 	"docgate/signing/pdf"
+	"docgate/signing/tsp"
 )
 
 // Verifier checks the signatures of PDF documents and what changed after them.
@@ -101,6 +105,14 @@ type verification struct {
 	uncertifiedP int
 	// tail describes bytes after the last revision's end.
 	tail tailInfo
+	// digests holds the signed ranges' digests hashPass computed.
+	digests map[digestKey][]byte
+}
+
+// digestKey names a digest of a signature's signed ranges.
+type digestKey struct {
+	br [4]int64
+	h  crypto.Hash
 }
 
 // tailInfo describes what follows the last %%EOF.
@@ -123,6 +135,16 @@ type sigEntry struct {
 	docTS    bool
 	// broken: the signature's structure is forged or unreadable (verdict INVALID).
 	broken bool
+
+	// Set by prepareSignature for finishSignature. ready: the structure is
+	// sound and the container was parsed (into sd or tok, or parseErr).
+	ready     bool
+	subFilter pdf.Name
+	br        [4]int64
+	sd        *cms.SignedData
+	tok       *tsp.Token
+	parseErr  error
+	digestAlg crypto.Hash // what the signed ranges must be hashed with; 0 when unknown
 }
 
 func (vr *verification) run() (*gateway.Report, error) {
@@ -206,8 +228,19 @@ func (vr *verification) run() (*gateway.Report, error) {
 			return nil, fmt.Errorf("verify: %w", err)
 		}
 		if s.dict != nil {
-			vr.verifySignature(s)
+			vr.prepareSignature(s)
 		}
+	}
+	if sum, err := vr.hashPass(sigs); err == nil {
+		rep.Document.SHA256 = hex.EncodeToString(sum)
+	} else if ctxErr := vr.ctx.Err(); ctxErr != nil {
+		return nil, fmt.Errorf("verify: %w", ctxErr)
+	}
+	for _, s := range sigs {
+		if err := vr.ctx.Err(); err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+		vr.finishSignature(s)
 	}
 	// Oldest revision first; unknown revisions (broken ranges) last, in field order.
 	sort.SliceStable(sigs, func(i, j int) bool {

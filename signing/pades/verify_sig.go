@@ -26,13 +26,16 @@ const (
 	subFilterSHA1    = "adbe.pkcs7.sha1"
 )
 
-// verifySignature fills s.report: structure, integrity, signer, time, chain
-// and revocation. It never fails: every problem is a finding in the report.
-func (vr *verification) verifySignature(s *sigEntry) {
+// prepareSignature starts s.report: structure, then the container parsed
+// once, and the digest the signed ranges will need, so that one pass over the
+// file can hash the ranges of every signature. finishSignature completes it.
+// Neither fails: every problem is a finding in the report.
+func (vr *verification) prepareSignature(s *sigEntry) {
 	s.report = newSigReport(s.field)
 	rep := &s.report
 	d := s.dict
 	subFilter, _ := d.Name("SubFilter")
+	s.subFilter = subFilter
 	rep.SubFilter = string(subFilter)
 	if subFilter == subFilterRFC3161 {
 		// A document timestamp whatever its /Type says (/Sig and null occur).
@@ -50,11 +53,44 @@ func (vr *verification) verifySignature(s *sigEntry) {
 		fail(rep, gateway.IndicationFailed, subFormatFailure, "/Contents holds no signature (the placeholder was never filled)")
 		return
 	}
+	s.br, s.ready = br, true
 	if s.docTS {
-		vr.verifyDocTimestamp(s, br, contents.Value)
+		s.tok, s.parseErr = tsp.ParseToken(contents.Value)
+		if s.parseErr == nil && s.tok.Info.Hash != 0 && s.tok.Info.Hash.Available() {
+			s.digestAlg = s.tok.Info.Hash
+		}
 		return
 	}
-	vr.verifyCMSSignature(s, br, contents.Value, subFilter)
+	s.sd, s.parseErr = cms.Parse(contents.Value)
+	if s.parseErr != nil || len(s.sd.Signers) == 0 {
+		return
+	}
+	sd, si := s.sd, s.sd.Signers[0]
+	switch {
+	case isSHA1Container(sd, subFilter):
+		s.digestAlg = crypto.SHA1
+	case si.Hash != 0 && si.Hash.Available():
+		s.digestAlg = si.Hash
+	}
+}
+
+// isSHA1Container reports an adbe.pkcs7.sha1 signature: the CMS signs the
+// SHA-1 digest of the ranges, carried inside it.
+func isSHA1Container(sd *cms.SignedData, subFilter pdf.Name) bool {
+	return subFilter == subFilterSHA1 || (!sd.Detached && len(sd.Content) == sha1.Size && subFilter != "ETSI.CAdES.detached")
+}
+
+// finishSignature checks integrity, signer, time, chain and revocation of a
+// signature prepareSignature found well formed.
+func (vr *verification) finishSignature(s *sigEntry) {
+	if !s.ready {
+		return
+	}
+	if s.docTS {
+		vr.verifyDocTimestamp(s)
+		return
+	}
+	vr.verifyCMSSignature(s)
 }
 
 // checkStructure checks /ByteRange against the file, the revisions and the
@@ -197,6 +233,9 @@ func (vr *verification) hashRanges(br [4]int64, hs ...hash.Hash) error {
 
 // digestRanges returns the digest of the signed ranges under h.
 func (vr *verification) digestRanges(br [4]int64, h crypto.Hash) ([]byte, error) {
+	if sum, ok := vr.digests[digestKey{br, h}]; ok {
+		return sum, nil
+	}
 	if !h.Available() {
 		return nil, fmt.Errorf("digest algorithm %v not available", h)
 	}
@@ -224,10 +263,10 @@ func cmsFailure(rep *gateway.SignatureReport, what string, err error) {
 	}
 }
 
-func (vr *verification) verifyCMSSignature(s *sigEntry, br [4]int64, der []byte, subFilter pdf.Name) {
+func (vr *verification) verifyCMSSignature(s *sigEntry) {
 	rep := &s.report
-	sd, err := cms.Parse(der)
-	if err != nil {
+	br, sd, subFilter := s.br, s.sd, s.subFilter
+	if err := s.parseErr; err != nil {
 		s.broken = true
 		cmsFailure(rep, "signature container", err)
 		return
@@ -246,8 +285,7 @@ func (vr *verification) verifyCMSSignature(s *sigEntry, br [4]int64, der []byte,
 
 	var signer *x509.Certificate
 	switch {
-	case subFilter == subFilterSHA1 || (!sd.Detached && len(sd.Content) == sha1.Size && subFilter != "ETSI.CAdES.detached"):
-		// adbe.pkcs7.sha1: the CMS signs the SHA-1 digest of the ranges, carried inside it.
+	case isSHA1Container(sd, subFilter):
 		sum, err := vr.digestRanges(br, crypto.SHA1)
 		if err != nil {
 			fail(rep, gateway.IndicationIndeterminate, subSignedDataNF, "signed ranges: "+err.Error())
@@ -509,10 +547,10 @@ func parsePDFDate(s string) (time.Time, bool) {
 
 // verifyDocTimestamp checks a document timestamp: an RFC 3161 token whose
 // imprint is the digest of the signed ranges.
-func (vr *verification) verifyDocTimestamp(s *sigEntry, br [4]int64, der []byte) {
+func (vr *verification) verifyDocTimestamp(s *sigEntry) {
 	rep := &s.report
-	tok, err := tsp.ParseToken(der)
-	if err != nil {
+	br, tok := s.br, s.tok
+	if err := s.parseErr; err != nil {
 		s.broken = true
 		cmsFailure(rep, "timestamp token", err)
 		return
