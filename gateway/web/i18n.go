@@ -140,7 +140,7 @@ var messages = map[string]map[string]string{
 		"skip":             "Bỏ qua, đến nội dung chính",
 
 		"verify.title":   "Kiểm tra chữ ký số trên văn bản",
-		"verify.lead":    "Chọn tệp PDF đã ký để biết văn bản có còn nguyên vẹn, ai đã ký, ký lúc nào, và có bị sửa sau khi ký hay không. Cũng kiểm tra được biên nhận (.p7s) do cổng cấp. Không cần tài khoản.",
+		"verify.lead":    "Chọn tệp PDF đã ký để biết văn bản có còn nguyên vẹn, ai đã ký, ký lúc nào, và có bị sửa sau khi ký hay không. Cũng kiểm tra được biên nhận (.p7s) và gói chứng cứ (.zip) do cổng cấp. Không cần tài khoản.",
 		"verify.file":    "Tệp PDF",
 		"verify.drop":    "Kéo tệp PDF vào đây, hoặc bấm để chọn tệp",
 		"verify.limit":   "Tối đa %s. Tệp chỉ dùng để kiểm tra và bị xoá ngay sau đó.",
@@ -494,7 +494,7 @@ var messages = map[string]map[string]string{
 		"skip":             "Skip to the main content",
 
 		"verify.title":   "Check the digital signatures on a document",
-		"verify.lead":    "Choose a signed PDF to find out whether it is intact, who signed it and when, and whether it was changed after signing. Receipts (.p7s) from the gateway can be checked too. No account needed.",
+		"verify.lead":    "Choose a signed PDF to find out whether it is intact, who signed it and when, and whether it was changed after signing. Receipts (.p7s) and evidence bundles (.zip) from the gateway can be checked too. No account needed.",
 		"verify.file":    "PDF file",
 		"verify.drop":    "Drop a PDF here, or click to choose a file",
 		"verify.limit":   "Up to %s. The file is used only for this check and deleted right after.",
