@@ -101,6 +101,11 @@ type DocumentStore interface {
 	// ForgetBlob drops the record of a blob the sweeper deleted, unless a
 	// document references it after all.
 	ForgetBlob(ctx context.Context, digest string) error
+	// ClaimUnloggedEvents claims up to limit events that happened before
+	// before and have no audit log index (their append failed), leasing
+	// each until now+lease so that no other replica appends it meanwhile.
+	// Oldest first.
+	ClaimUnloggedEvents(ctx context.Context, before, now time.Time, lease time.Duration, limit int) ([]*Event, error)
 	// SetLogIndex records where the audit log holds the leaf of a receipt's
 	// event. ENOTFOUND.
 	SetLogIndex(ctx context.Context, receiptID string, index int64) error

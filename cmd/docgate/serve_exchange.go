@@ -103,10 +103,11 @@ func openSealer(cfg *ServeConfig, pki *servePKI) (*evidence.Sealer, error) {
 	return s, nil
 }
 
-// runRestamper keeps timestamping receipts signed during a TSA outage, and
-// sweeping blobs that crashed submissions left behind, until ctx ends. Both
-// are safe with several replicas: a receipt stamped twice keeps a valid
-// token, and orphan blobs are claimed in the database before deletion.
+// runRestamper keeps timestamping receipts signed during a TSA outage,
+// appending events whose audit log append failed, and sweeping blobs that
+// crashed submissions left behind, until ctx ends. All are safe with several
+// replicas: a receipt stamped twice keeps a valid token, and unlogged events
+// and orphan blobs are claimed in the database first.
 func runRestamper(ctx context.Context, ex *exchange.Service) {
 	if ex == nil {
 		return
@@ -115,4 +116,7 @@ func runRestamper(ctx context.Context, ex *exchange.Service) {
 		go ex.RunRestamper(ctx, restampInterval)
 	}
 	go ex.RunSweeper(ctx, sweepInterval, exchange.DefaultOrphanGrace)
+	if ex.Log != nil {
+		go ex.RunLogBackfill(ctx, restampInterval)
+	}
 }

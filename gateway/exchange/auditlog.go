@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"encoding/hex"
+	"time"
 
 	"docgate/gateway"
 	"docgate/gateway/auditlog"
@@ -11,8 +12,7 @@ import (
 // appendLog puts one leaf per event of a committed change into the audit
 // log and records each leaf's index on its event. It runs after the commit:
 // the change and its receipts stand even when the log is unreachable, and
-// the failure is logged with what was not appended (a backfill of events
-// without a log index is not built yet).
+// the failure is logged, and BackfillLog appends those events later.
 func (s *Service) appendLog(ctx context.Context, doc *gateway.Document, events []*gateway.Event) {
 	if s.Log == nil || len(events) == 0 {
 		return
@@ -42,5 +42,62 @@ func (s *Service) appendLog(ctx context.Context, doc *gateway.Document, events [
 			continue
 		}
 		e.LogIndex = &idx
+	}
+}
+
+// logGrace is how old an event without a log index must be before the
+// backfill takes it: the normal path appends right after its commit, so an
+// event still unindexed after this long lost its append.
+const logGrace = 5 * time.Minute
+
+// BackfillLog appends the events whose append failed after their commit (a
+// log outage) and returns how many it appended. Claims are leased in the
+// database, so replicas running it together do not append an event twice.
+func (s *Service) BackfillLog(ctx context.Context) (int, error) {
+	if s.Log == nil {
+		return 0, nil
+	}
+	now := s.now()
+	events, err := s.Store.ClaimUnloggedEvents(ctx, now.Add(-logGrace), now, 5*time.Minute, 500)
+	if err != nil || len(events) == 0 {
+		return 0, err
+	}
+	byDoc := map[string][]*gateway.Event{}
+	var order []string
+	for _, e := range events {
+		if byDoc[e.DocumentID] == nil {
+			order = append(order, e.DocumentID)
+		}
+		byDoc[e.DocumentID] = append(byDoc[e.DocumentID], e)
+	}
+	n := 0
+	for _, id := range order {
+		doc, err := s.Store.Document(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		s.appendLog(ctx, doc, byDoc[id])
+		for _, e := range byDoc[id] {
+			if e.LogIndex != nil {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// RunLogBackfill calls BackfillLog every interval until ctx ends.
+func (s *Service) RunLogBackfill(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.BackfillLog(ctx); n > 0 || err != nil {
+				s.logger().Info("audit log backfill", "appended", n, "err", err)
+			}
+		}
 	}
 }

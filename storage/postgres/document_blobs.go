@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,4 +96,40 @@ func (s *Store) ForgetBlob(ctx context.Context, digest string) error {
 		return fmt.Errorf("forget blob %s: %w", digest, translate(err))
 	}
 	return nil
+}
+
+// ClaimUnloggedEvents leases events without a log index, skipping rows
+// another replica is claiming.
+func (s *Store) ClaimUnloggedEvents(ctx context.Context, before, now time.Time, lease time.Duration, limit int) ([]*gateway.Event, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.pool.Query(ctx, `UPDATE events SET log_claimed_until = $3 WHERE seq IN (
+			SELECT seq FROM events WHERE log_index IS NULL AND at < $1 AND (log_claimed_until IS NULL OR log_claimed_until < $2)
+			ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+		RETURNING seq, document_id, type, actor, recipient, status, note, at, receipt_id`,
+		dbTime(before), dbTime(now), dbTime(now.Add(lease)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("unlogged events: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []*gateway.Event
+	for rows.Next() {
+		var e gateway.Event
+		var status string
+		var rid *string
+		if err := rows.Scan(&e.Seq, &e.DocumentID, &e.Type, &e.Actor, &e.Recipient, &status, &e.Note, &e.At, &rid); err != nil {
+			return nil, fmt.Errorf("unlogged events: %w", err)
+		}
+		e.Status, e.At = gateway.ProcessingStatus(status), e.At.UTC()
+		if rid != nil {
+			e.ReceiptID = *rid
+		}
+		out = append(out, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("unlogged events: %w", translate(err))
+	}
+	slices.SortFunc(out, func(a, b *gateway.Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
 }

@@ -106,3 +106,46 @@ func (s *Store) ForgetBlob(ctx context.Context, digest string) error {
 	}
 	return nil
 }
+
+// ClaimUnloggedEvents leases events without a log index. The single
+// writer keeps two claimers apart.
+func (s *Store) ClaimUnloggedEvents(ctx context.Context, before, now time.Time, lease time.Duration, limit int) ([]*gateway.Event, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []*gateway.Event
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT seq, document_id, type, actor, recipient, status, note, at, receipt_id FROM events
+			WHERE log_index IS NULL AND at < ? AND (log_claimed_until IS NULL OR log_claimed_until < ?) ORDER BY seq LIMIT ?`,
+			formatTime(before), formatTime(now), limit)
+		if err != nil {
+			return fmt.Errorf("unlogged events: %w", err)
+		}
+		for rows.Next() {
+			var e gateway.Event
+			var at string
+			var rid sql.NullString
+			if err := rows.Scan(&e.Seq, &e.DocumentID, &e.Type, &e.Actor, &e.Recipient, &e.Status, &e.Note, &at, &rid); err != nil {
+				rows.Close()
+				return fmt.Errorf("unlogged events: %w", err)
+			}
+			if e.At, err = parseTime(at); err != nil {
+				rows.Close()
+				return err
+			}
+			e.ReceiptID = rid.String
+			out = append(out, &e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("unlogged events: %w", err)
+		}
+		for _, e := range out {
+			if _, err := tx.ExecContext(ctx, `UPDATE events SET log_claimed_until = ? WHERE seq = ?`, formatTime(now.Add(lease)), e.Seq); err != nil {
+				return fmt.Errorf("claim event %d: %w", e.Seq, err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -28,6 +28,7 @@ func TestDocumentStore(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"PendingReceipts", testDocPendingReceipts},
 		{"LogIndex", testDocLogIndex},
 		{"OrphanBlobs", testDocOrphanBlobs},
+		{"UnloggedEvents", testDocUnloggedEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -479,5 +480,38 @@ func testDocOrphanBlobs(t *testing.T, s gateway.Store) {
 	}
 	if got, _ := s.ClaimOrphanBlobs(ctx, t0.Add(48*time.Hour), 10); len(got) != 0 {
 		t.Fatalf("referenced blobs claimed: %v", got)
+	}
+}
+
+func testDocUnloggedEvents(t *testing.T, s gateway.Store) {
+	ctx := context.Background()
+	from, to := docFixture(t, s, 2)
+	t0 := time.Now().UTC().Add(-time.Hour)
+	mustCreateDocument(t, s, newSubmission("u", "", from, to, t0))
+	if err := s.SetLogIndex(ctx, "u-r1", 7); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if got, err := s.ClaimUnloggedEvents(ctx, t0, now, time.Minute, 10); err != nil || len(got) != 0 {
+		t.Fatalf("claim of events not yet old enough: %v, %v", got, err)
+	}
+	got, err := s.ClaimUnloggedEvents(ctx, now, now, time.Minute, 10)
+	if err != nil || len(got) != 2 || got[0].ReceiptID != "u-r0" || got[1].ReceiptID != "u-r2" || got[1].Recipient != to[1] {
+		t.Fatalf("unlogged: %+v, %v; want u-r0 and u-r2 in order", got, err)
+	}
+	if again, _ := s.ClaimUnloggedEvents(ctx, now, now.Add(30*time.Second), time.Minute, 10); len(again) != 0 {
+		t.Fatalf("leased events claimed again: %v", again)
+	}
+	again, _ := s.ClaimUnloggedEvents(ctx, now, now.Add(2*time.Minute), time.Minute, 1)
+	if len(again) != 1 || again[0].ReceiptID != "u-r0" {
+		t.Fatalf("claim after the lease: %v", again)
+	}
+	for i, rid := range []string{"u-r0", "u-r2"} {
+		if err := s.SetLogIndex(ctx, rid, int64(10+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if left, _ := s.ClaimUnloggedEvents(ctx, now, now.Add(time.Hour), time.Minute, 10); len(left) != 0 {
+		t.Fatalf("logged events claimed: %v", left)
 	}
 }
