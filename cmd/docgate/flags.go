@@ -49,7 +49,7 @@ func parseFlags(env *Env, fs *flag.FlagSet, args []string) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
+		if set[f.Name] || err != nil || !fromEnvironment(fs, f) {
 			return
 		}
 		key := "DOCGATE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -73,4 +73,18 @@ func (s *stringList) String() string { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error {
 	*s = append(*s, v)
 	return nil
+}
+
+// fromEnvironment says whether a flag may be filled from DOCGATE_<NAME>. Every
+// flag of serve may: that is how a deployment is configured. For the other
+// commands only flags that take a value may; a switch such as --force,
+// --rotate or --json changes what one invocation does, and an exported
+// DOCGATE_FORCE or DOCGATE_ROTATE left in a shell must not silently turn every
+// later call into an overwrite or a rotation.
+func fromEnvironment(fs *flag.FlagSet, f *flag.Flag) bool {
+	if fs.Name() == "serve" {
+		return true
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
 }
