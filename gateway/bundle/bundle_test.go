@@ -208,6 +208,21 @@ func TestBundleEndToEnd(t *testing.T) {
 		t.Fatalf("outsider: %v", err)
 	}
 
+	// A recalled document: the sender's bundle carries the Recall receipt
+	// and verifies; a recipient may no longer read the parts, and is told
+	// so before any byte of a zip.
+	recalled := w.Submit(t, "Thu hồi")
+	if _, err := w.Exchange.Recall(bundletest.As(bundletest.Sender), recalled, "gửi nhầm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Exporter.Collect(bundletest.As(bundletest.Recipient), recalled); gateway.ErrorCode(err) != gateway.ECONFLICT {
+		t.Fatalf("recipient of a recalled document: %v", err)
+	}
+	if res := verify(t, w.Export(t, bundletest.As(bundletest.Sender), recalled), opts(w)); !res.OK() || len(res.Receipts) != 3 ||
+		res.Receipts[2].Verified.Record.Event != gateway.EventRecall {
+		t.Fatalf("recalled document's bundle: %d receipts, failures %q", len(res.Receipts), res.Failures)
+	}
+
 	otherData := w.Export(t, auditor, other)
 	_, otherFiles, otherM := unzip(t, otherData)
 

@@ -70,6 +70,14 @@ func (e *Exporter) Collect(ctx context.Context, id string) (*Contents, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The parts are streamed only after the headers are out, so whether
+	// the caller may read them (a recipient may not once the document is
+	// recalled) and whether they are there is asked now.
+	rc, _, err := e.Exchange.Open(ctx, id, -1)
+	if err != nil {
+		return nil, err
+	}
+	rc.Close()
 	trail, err := e.Exchange.Trail(ctx, id)
 	if err != nil {
 		return nil, err

@@ -153,9 +153,9 @@ func (u *uploads) Next() (*exchange.Upload, error) {
 	return x, nil
 }
 
-// Flow sends the signed PDF with one attachment, and the Recipient
-// acknowledges and accepts it: four receipts.
-func (w *World) Flow(t testing.TB, subject string) string {
+// Submit sends the signed PDF with one attachment to the Recipient and
+// returns the document id: two receipts (submission, consignment).
+func (w *World) Submit(t testing.TB, subject string) string {
 	t.Helper()
 	env := gateway.Envelope{From: Sender, To: []string{Recipient}, Subject: subject, Number: "12"}
 	atts := uploads{{Name: "../../phụ lục 1.txt", ContentType: "text/plain", Body: strings.NewReader("phụ lục của " + subject)}}
@@ -163,7 +163,14 @@ func (w *World) Flow(t testing.TB, subject string) string {
 	if err != nil {
 		t.Fatalf("submit: %v", err)
 	}
-	id := sub.Document.ID
+	return sub.Document.ID
+}
+
+// Flow sends the signed PDF with one attachment, and the Recipient
+// acknowledges and accepts it: four receipts.
+func (w *World) Flow(t testing.TB, subject string) string {
+	t.Helper()
+	id := w.Submit(t, subject)
 	if _, err := w.Exchange.Acknowledge(As(Recipient), id); err != nil {
 		t.Fatal(err)
 	}
