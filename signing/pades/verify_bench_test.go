@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -69,4 +70,28 @@ func BenchmarkVerify(b *testing.B) {
 			b.ReportMetric(float64(verifyTime)/float64(shaTime), "x-sha256-total")
 		})
 	}
+}
+
+// BenchmarkVerifyCorpus verifies, in one process, every corpus file that
+// scripts/bench-verify times as processes (labelled intact or intact-none),
+// the way `docgate verify --json` does: what is left of the per-file process
+// time once process start is taken away.
+func BenchmarkVerifyCorpus(b *testing.B) {
+	var paths []string
+	for _, r := range corpusRows(b) {
+		if r.expect == "intact" || r.expect == "intact-none" {
+			paths = append(paths, filepath.Join(corpusDir, filepath.FromSlash(r.path)))
+		}
+	}
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		for _, p := range paths {
+			if _, err, d := verifyCorpusFile(b, p, time.Minute); err != nil {
+				b.Fatalf("%s: %v", p, err)
+			} else {
+				total += d
+			}
+		}
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N*len(paths))*1e6, "µs/file")
 }
