@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
 	"docgate/gateway/auditlog"
 	"docgate/gateway/bundle"
+	"docgate/storage/fsblob"
 )
 
 // TestBundleHTTP downloads a document's evidence bundle as each kind of
@@ -58,4 +61,42 @@ func TestBundleHTTP(t *testing.T) {
 	}
 	mustProblem(t, d.json(t, "GET", path, d.other, ""), http.StatusNotFound, "no document")
 	mustProblem(t, d.json(t, "GET", path, "", ""), http.StatusUnauthorized, "")
+}
+
+// TestBundleCutOnCorruption: a stored PDF whose bytes changed behind the
+// gateway's back is found while the zip streams; the connection is cut, so
+// the client never holds a zip that reads as complete.
+func TestBundleCutOnCorruption(t *testing.T) {
+	d := mustDocEnv(t)
+	skey, vkey, err := auditlog.GenerateKey(rand.Reader, "httpapi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := auditlog.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.api.Log, d.api.LogKey = auditlog.NewLog(d.store.AuditLog(), signer), vkey
+	d.api.Exchange.Log = d.api.Log
+	pdf := testPDF("to be corrupted")
+	env := map[string]any{"to": []string{docRecip}, "subject": "s"}
+	out := mustDecode[submitted](t, d.submit(t, d.sender, envelopePart(t, env), mpPart{name: "document", body: pdf}), http.StatusCreated)
+	path := d.blobs.(*fsblob.Store).Path(out.SHA256)
+	os.Chmod(path, 0o600)
+	if err := os.WriteFile(path, bytes.ToUpper(pdf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", d.srv.URL+"/v1/documents/"+out.ID+"/bundle", nil)
+	req.Header.Set("Authorization", "Bearer "+d.sender)
+	res, err := d.srv.Client().Do(req)
+	if err != nil {
+		return // cut before the headers
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode == http.StatusOK {
+		if _, rerr := bundle.Read(bytes.NewReader(body), int64(len(body))); rerr == nil {
+			t.Fatalf("a bundle of a corrupted document was served whole (%d bytes)", len(body))
+		}
+	}
 }
