@@ -23,6 +23,7 @@ import (
 	"docgate/gateway/delivery"
 	"docgate/gateway/httpapi"
 	"docgate/gateway/registry"
+	"docgate/gateway/stats"
 	"docgate/storage/fsblob"
 	"docgate/storage/postgres"
 	"docgate/storage/s3"
@@ -56,6 +57,9 @@ type ServeConfig struct {
 	CodeRule          gateway.AgencyCodeRule
 	MaxBody           int64
 	ShutdownTimeout   time.Duration
+	// PostageCost is what one paper dispatch costs in VND, for the
+	// report's "postage saved".
+	PostageCost int64
 	// TLS: a server certificate and key (PEM), and optionally the CAs whose
 	// client certificates are accepted; agencies then authenticate with a
 	// registered certificate instead of a token.
@@ -106,6 +110,9 @@ func (c *ServeConfig) Validate() error {
 	}
 	if c.MaxBody <= 0 {
 		return usageErrorf("serve: --max-body must be positive")
+	}
+	if c.PostageCost <= 0 {
+		return usageErrorf("serve: --postage-cost must be a positive amount in VND")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return usageErrorf("serve: --shutdown-timeout must be positive")
@@ -219,6 +226,7 @@ func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
 	fs.BoolVar(&c.AllowUnsigned, "allow-unsigned", false, "accept unsigned PDFs (signatures present must still verify)")
 	fs.StringVar(&c.SpoolDir, "spool-dir", "", "where uploads wait while they are checked (default <data>/spool)")
 	fs.Int64Var(&c.MaxBody, "max-body", httpapi.DefaultMaxBody, "largest JSON request body in bytes")
+	fs.Int64Var(&c.PostageCost, "postage-cost", stats.DefaultPostage, "cost in VND of one paper dispatch (postage, envelope, printing), for the report's postage saved")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for in-flight requests")
 	fs.IntVar(&c.DeliveryWorkers, "delivery-workers", 4, "push delivery workers in this replica (0: no webhook pushes, recipients pull)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback, private and link-local addresses (refused by default)")
@@ -311,7 +319,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// Deferred after store.Close, so it runs first: the workers finish
 	// their pushes in flight while the store is still open.
 	defer stopDelivery()
-	pages, err := openPages(cfg, reg, ex, logger)
+	pages, err := openPages(cfg, reg, ex, store, logger)
 	if err != nil {
 		return err
 	}

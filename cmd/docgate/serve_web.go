@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"docgate/certs"
+	"docgate/gateway"
 	"docgate/gateway/exchange"
 	"docgate/gateway/registry"
+	"docgate/gateway/stats"
 	"docgate/gateway/web"
 	"docgate/signing/pades"
 )
@@ -19,8 +21,8 @@ import (
 // anchor, so an anonymous upload cannot steer the gateway's requests.
 //
 // With the exchange on, clerks can also sign in with their API token to see
-// their inbox and each document's timeline and receipts.
-func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, logger *slog.Logger) (http.Handler, error) {
+// their inbox, each document's timeline and receipts, and the report.
+func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, store gateway.Store, logger *slog.Logger) (http.Handler, error) {
 	trust := certs.NewTrustStore()
 	if len(cfg.TrustFiles) > 0 {
 		var err error
@@ -53,6 +55,11 @@ func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, lo
 		// Assigned only when set: a nil *exchange.Service in the interface
 		// field would not compare equal to nil.
 		p.Auth, p.Exchange = reg, ex
+		// The report page sits beside the signed-in pages; both stores
+		// implement its aggregates.
+		if st, ok := store.(stats.Store); ok {
+			p.Reports = &stats.Service{Store: st, Postage: cfg.PostageCost}
+		}
 	}
 	return p.Handler(), nil
 }
