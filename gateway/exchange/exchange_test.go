@@ -578,6 +578,15 @@ func TestRecall(t *testing.T) {
 	wantCode(t, err, gateway.ECONFLICT, "status of a recalled document")
 	_, err = f.svc.Recall(as(sender), id, "")
 	wantCode(t, err, gateway.ECONFLICT, "second recall")
+	_, _, err = f.svc.Open(as(recipB), id, -1)
+	wantCode(t, err, gateway.ECONFLICT, "recipient fetching a recalled document")
+	for _, ctx := range []context.Context{as(sender), asRole(gateway.RoleAuditor)} {
+		rc, _, err := f.svc.Open(ctx, id, -1)
+		if err != nil {
+			t.Fatalf("the sender and auditors still read a recalled document: %v", err)
+		}
+		rc.Close()
+	}
 	// The recipient still sees that it was recalled.
 	if v, err := f.svc.Document(as(recipB), id); err != nil || v.State != gateway.DocumentRecalled {
 		t.Fatalf("recipient's view of a recalled document: %+v, %v", v, err)
