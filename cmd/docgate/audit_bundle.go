@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,7 +25,7 @@ submitted, every receipt, their inclusion proofs against one signed checkpoint,
 the checkpoint, the log's public key, the certificates the receipts carry, the
 validation report and a manifest. Check it with 'docgate audit verify'.`
 
-const auditVerifyUsage = `audit verify --trust ROOT [--trust ROOT]... [--key LOGPUB] BUNDLE.zip
+const auditVerifyUsage = `audit verify --trust ROOT [--trust ROOT]... [--key LOGPUB] [--json] BUNDLE.zip
 
 Verifies an evidence bundle offline: every file against the manifest, every
 receipt's seal signature, chain to --trust and timestamp, the evidence against
@@ -33,8 +34,9 @@ receipt's inclusion in the checkpoint, the checkpoint's signature by the log
 key, and the PDF's signatures against --trust. Pin the log key you were given
 with --key (a file such as <data>/pki/log.pub, or the key itself): without it
 the bundle's own key is used, which proves only that the bundle agrees with
-itself. Exit 0 when everything checks out, 1 naming each failure, 2 for an
-unreadable bundle or a usage error.`
+itself. --json prints the outcome as one JSON object for scripts. Exit 0 when
+everything checks out, 1 naming each failure, 2 for an unreadable bundle or a
+usage error.`
 
 func runAuditExport(ctx context.Context, env *Env, args []string) error {
 	var out string
@@ -64,6 +66,7 @@ func runAuditVerify(ctx context.Context, env *Env, args []string) error {
 	var trust stringList
 	fs.Var(&trust, "trust", "PEM file (or directory) of trusted roots for the receipts and the PDF; repeatable")
 	key := fs.String("key", "", "the log's public verifier key, or a file holding it (default: the bundle's own, which proves little)")
+	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -104,6 +107,17 @@ func runAuditVerify(ctx context.Context, env *Env, args []string) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(env.Stderr, "docgate: WARNING: %s\n", w)
 	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(bundleJSON(res)); err != nil {
+			return failf("audit verify: %v", err)
+		}
+		if !res.OK() {
+			return &exitError{code: exitFailed}
+		}
+		return nil
+	}
 	printBundle(env, res)
 	if !res.OK() {
 		for _, fl := range res.Failures {
@@ -113,6 +127,48 @@ func runAuditVerify(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "bundle VERIFIED: every file, receipt, proof and signature checks out\n")
 	return nil
+}
+
+// verifyJSON is the outcome of audit verify --json; field names stay
+// stable for auditors' scripts.
+type verifyJSON struct {
+	OK            bool            `json:"ok"`
+	DocumentID    string          `json:"documentId"`
+	LogOrigin     string          `json:"logOrigin,omitempty"`
+	TreeSize      uint64          `json:"treeSize,omitempty"`
+	KeyFromBundle bool            `json:"keyFromBundle"`
+	Receipts      []verifyReceipt `json:"receipts"`
+	PDF           *gateway.Report `json:"pdf,omitempty"`
+	Failures      []string        `json:"failures"`
+	Warnings      []string        `json:"warnings"`
+}
+
+type verifyReceipt struct {
+	Number     int       `json:"number"`
+	Path       string    `json:"path"`
+	Verified   bool      `json:"verified"`
+	Event      string    `json:"event,omitempty"`
+	EvidenceID string    `json:"evidenceId,omitempty"`
+	EventTime  time.Time `json:"eventTime,omitzero"`
+	Timestamp  time.Time `json:"timestamp,omitzero"`
+	Included   bool      `json:"included"`
+	LogIndex   uint64    `json:"logIndex"`
+}
+
+func bundleJSON(res *bundle.Result) verifyJSON {
+	out := verifyJSON{OK: res.OK(), DocumentID: res.Manifest.DocumentID, KeyFromBundle: res.KeyFromBundle, PDF: res.Report,
+		Receipts: []verifyReceipt{}, Failures: append([]string{}, res.Failures...), Warnings: append([]string{}, res.Warnings...)}
+	if cp := res.Checkpoint; cp != nil {
+		out.LogOrigin, out.TreeSize = cp.Origin, cp.Size
+	}
+	for _, r := range res.Receipts {
+		vr := verifyReceipt{Number: r.Number, Path: r.Path, Included: r.Included, LogIndex: r.LogIndex}
+		if v := r.Verified; v != nil {
+			vr.Verified, vr.Event, vr.EvidenceID, vr.EventTime, vr.Timestamp = true, v.Record.Event, v.Record.EvidenceID, v.Record.EventTime, v.TimestampTime
+		}
+		out.Receipts = append(out.Receipts, vr)
+	}
+	return out
 }
 
 // printBundle says what the bundle holds and what each receipt proved.

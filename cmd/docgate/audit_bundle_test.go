@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"os"
@@ -83,6 +84,26 @@ func TestAuditBundle(t *testing.T) {
 	}
 	wantExit(t, nil, exitFailed, "FAILED: the checkpoint does not verify with the log key elsewhere.example/log",
 		"audit", "verify", "--trust", root, "--key", otherKey, zipFile)
+
+	// --json, for scripts: the same verdict, the same exit codes.
+	for _, c := range []struct {
+		key  string
+		code int
+	}{{logPub, exitOK}, {otherKey, exitFailed}} {
+		code, out, errs := runDocgate(t.Context(), nil, "audit", "verify", "--json", "--trust", root, "--key", c.key, zipFile)
+		var got struct {
+			OK       bool     `json:"ok"`
+			Failures []string `json:"failures"`
+			Receipts []struct {
+				Event    string `json:"event"`
+				Included bool   `json:"included"`
+			} `json:"receipts"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != c.code || got.OK != (c.code == exitOK) ||
+			len(got.Receipts) != 4 || got.Receipts[2].Event != "ContentHandover" || got.Receipts[2].Included != got.OK || (len(got.Failures) == 0) == (c.code != exitOK) {
+			t.Fatalf("verify --json with key %s: exit %d, %v\n%s%s", c.key, code, err, out, errs)
+		}
+	}
 
 	// A root of another CA: nothing chains.
 	otherCA := filepath.Join(work, "otherca")
