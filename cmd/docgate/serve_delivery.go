@@ -7,12 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"docgate/gateway"
 	"docgate/gateway/delivery"
 	"docgate/gateway/exchange"
+	"docgate/gateway/httpapi"
 	"docgate/gateway/registry"
 )
 
@@ -21,7 +19,7 @@ import (
 // the push in hand and releasing the jobs they had claimed, so it must run
 // before the store closes.
 func startDelivery(ctx context.Context, cfg *ServeConfig, store gateway.Store, ex *exchange.Service, publicURL string,
-	reg *prometheus.Registry, logger *slog.Logger) (stop func(), err error) {
+	reg *httpapi.Registry, logger *slog.Logger) (stop func(), err error) {
 	if cfg.DeliveryWorkers <= 0 {
 		logger.Info("push delivery is off (--delivery-workers 0); recipients pull from their inbox")
 		return func() {}, nil
@@ -96,22 +94,19 @@ func (g webhookGuard) UpdateAgency(ctx context.Context, code string, upd gateway
 
 // newMetricsRegistry is the registry /metrics serves: the Go runtime, the
 // process, and what the server adds to it (push delivery).
-func newMetricsRegistry() *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+func newMetricsRegistry() *httpapi.Registry {
+	reg := httpapi.NewRegistry()
+	reg.RegisterRuntime()
 	return reg
 }
 
-func registerDeliveryMetrics(reg *prometheus.Registry, s *delivery.Stats) {
-	counter := func(name, help string, read func() int64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "docgate", Subsystem: "delivery", Name: name, Help: help},
-			func() float64 { return float64(read()) })
+func registerDeliveryMetrics(reg *httpapi.Registry, s *delivery.Stats) {
+	counter := func(name, help string, read func() int64) {
+		reg.CounterFunc("docgate_delivery_"+name, help, func() float64 { return float64(read()) })
 	}
-	reg.MustRegister(
-		counter("pushes_delivered_total", "Pushes a recipient's webhook accepted.", s.Delivered.Load),
-		counter("pushes_retried_total", "Push attempts that failed and will be retried.", s.Retried.Load),
-		counter("pushes_failed_total", "Pushes that failed after the last attempt (the sender gets a non-delivery receipt).", s.Failed.Load),
-		counter("leases_lost_total", "Pushes whose claim ran out before they were recorded (the receiver may see them twice).", s.LeaseLost.Load),
-		counter("hook_errors_total", "Receipts for push outcomes that could not be issued yet (retried).", s.HookErrs.Load),
-	)
+	counter("pushes_delivered_total", "Pushes a recipient's webhook accepted.", s.Delivered.Load)
+	counter("pushes_retried_total", "Push attempts that failed and will be retried.", s.Retried.Load)
+	counter("pushes_failed_total", "Pushes that failed after the last attempt (the sender gets a non-delivery receipt).", s.Failed.Load)
+	counter("leases_lost_total", "Pushes whose claim ran out before they were recorded (the receiver may see them twice).", s.LeaseLost.Load)
+	counter("hook_errors_total", "Receipts for push outcomes that could not be issued yet (retried).", s.HookErrs.Load)
 }

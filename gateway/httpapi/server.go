@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"docgate/gateway"
 	"docgate/gateway/auditlog"
@@ -37,8 +36,8 @@ type Server struct {
 	// MaxBody bounds JSON request bodies; 0 means DefaultMaxBody.
 	MaxBody int64
 	// Metrics is where the request metrics are registered; nil means a new
-	// registry with the Go runtime and process collectors. /metrics serves it.
-	Metrics *prometheus.Registry
+	// registry with the Go runtime and process gauges. /metrics serves it.
+	Metrics *Registry
 	// PKI serves a certificate authority's public side (GET /pki/crl,
 	// /pki/ca.crt, OCSP at /pki/ocsp), for example devca's Handler; nil
 	// answers 404 there.
