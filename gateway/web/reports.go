@@ -194,7 +194,7 @@ func repNewMonthChart(pg *page, months []stats.MonthTotal) repMonthChart {
 		if top == 0 {
 			return 0
 		}
-		return int((n*chartPlot + top/2) / top)
+		return minBar(n, int((n*chartPlot+top/2)/top))
 	}
 	for i, m := range months {
 		x := chartLeft + i*monthSlot
@@ -237,7 +237,7 @@ func repNewLatencyView(pg *page, kind string, l stats.Latency, bounds []time.Dur
 		}
 		w := 0
 		if top > 0 {
-			w = int((n*bucketPlot + top/2) / top)
+			w = minBar(n, int((n*bucketPlot+top/2)/top))
 		}
 		b := repBucketBar{Label: label, Count: repFmtInt(pg, n), Y: 4 + i*bucketRow, W: w, TextX: bucketLabel + w + 6}
 		if l.Count > 0 {
@@ -396,4 +396,13 @@ func repCsvText(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// minBar keeps a bar for a count that is not zero visible beside a much
+// larger one: two units, so that "a few" never reads as "none".
+func minBar(n int64, size int) int {
+	if n > 0 && size < 2 {
+		return 2
+	}
+	return size
 }
