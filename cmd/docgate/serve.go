@@ -328,6 +328,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if sec, ok := store.(delivery.Secrets); ok {
 		api.WebhookSecrets = sec
 	}
+	if st, ok := store.(stats.Store); ok {
+		api.Reports = &stats.Service{Store: st, Postage: cfg.PostageCost}
+	}
 	if cfg.AddrFile != "" {
 		if err := writeFileAtomic(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {
 			ln.Close()

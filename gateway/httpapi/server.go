@@ -16,6 +16,7 @@ import (
 	"docgate/gateway/delivery"
 	"docgate/gateway/exchange"
 	"docgate/gateway/registry"
+	"docgate/gateway/stats"
 )
 
 // DefaultMaxBody bounds a JSON request body when Server.MaxBody is zero.
@@ -62,6 +63,9 @@ type Server struct {
 	// WebhookSecrets reads and rotates the secrets that sign push
 	// deliveries (/v1/agencies/{code}/webhook-secret); nil answers 501.
 	WebhookSecrets delivery.Secrets
+	// Reports computes the exchange report (GET /v1/reports); nil answers
+	// 501.
+	Reports *stats.Service
 
 	metrics *metrics
 }
@@ -107,6 +111,7 @@ func (s *Server) router() chi.Router {
 		s.routeLog(r)
 		s.routeDocuments(r)
 		s.routeBundle(r)
+		s.routeReports(r)
 	})
 	return r
 }
