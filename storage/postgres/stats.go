@@ -28,26 +28,37 @@ func (a *statsArgs) month(q *stats.Query) string {
 	return `to_char((d.submitted_at AT TIME ZONE 'UTC') + make_interval(secs => ` + a.add(float64(q.Offset)) + `), 'YYYY-MM')`
 }
 
-// Volumes counts documents sent (and their recipients) and received per
-// agency and month, grouped in the database.
+// Volumes counts documents sent, dispatches and documents received per
+// agency and month, grouped in the database: the documents once for what was
+// sent, and their deliveries once, grouped both by sender (dispatches) and by
+// recipient (received) with GROUPING SETS.
 func (s *Store) Volumes(ctx context.Context, q *stats.Query) ([]stats.Volume, error) {
 	var a statsArgs
-	sent := `SELECT d.from_code AS agency, ` + a.month(q) + ` AS month, count(*) AS sent,
-			sum((SELECT count(*) FROM deliveries x WHERE x.document_id = d.id)) AS dispatches, 0::bigint AS received
-		FROM documents d
-		WHERE d.submitted_at >= ` + a.add(q.Start) + ` AND d.submitted_at < ` + a.add(q.End)
+	start, end := a.add(q.Start), a.add(q.End)
+	month := a.month(q)
+	sentWhere, dlWhere, outerWhere := "", "", ""
 	if q.Agency != "" {
-		sent += ` AND d.from_code = ` + a.add(q.Agency)
-	}
-	recv := `SELECT dl.recipient, ` + a.month(q) + `, 0, 0, count(*)
-		FROM deliveries dl JOIN documents d ON d.id = dl.document_id
-		WHERE d.submitted_at >= ` + a.add(q.Start) + ` AND d.submitted_at < ` + a.add(q.End)
-	if q.Agency != "" {
-		recv += ` AND dl.recipient = ` + a.add(q.Agency)
+		p := a.add(q.Agency)
+		sentWhere = ` AND d.from_code = ` + p
+		dlWhere = ` AND (d.from_code = ` + p + ` OR dl.recipient = ` + p + `)`
+		// The deliveries that concern the agency also count for the other
+		// side of each: keep only the agency's own rows.
+		outerWhere = ` WHERE agency = ` + p
 	}
 	rows, err := s.pool.Query(ctx, `SELECT agency, month, sum(sent)::bigint, sum(dispatches)::bigint, sum(received)::bigint FROM (
-		`+sent+` GROUP BY 1, 2 UNION ALL `+recv+` GROUP BY 1, 2
-	) v GROUP BY agency, month ORDER BY agency, month`, a...)
+			SELECT d.from_code AS agency, `+month+` AS month, count(*) AS sent, 0::bigint AS dispatches, 0::bigint AS received
+			FROM documents d
+			WHERE d.submitted_at >= `+start+` AND d.submitted_at < `+end+sentWhere+`
+			GROUP BY 1, 2
+		UNION ALL
+			SELECT coalesce(from_code, recipient), month, 0,
+				CASE WHEN GROUPING(from_code) = 0 THEN count(*) ELSE 0 END,
+				CASE WHEN GROUPING(recipient) = 0 THEN count(*) ELSE 0 END
+			FROM (SELECT d.from_code, dl.recipient, `+month+` AS month
+				FROM deliveries dl JOIN documents d ON d.id = dl.document_id
+				WHERE d.submitted_at >= `+start+` AND d.submitted_at < `+end+dlWhere+`) x
+			GROUP BY GROUPING SETS ((from_code, month), (recipient, month))
+	) v`+outerWhere+` GROUP BY agency, month ORDER BY agency, month`, a...)
 	if err != nil {
 		return nil, fmt.Errorf("volumes: %w", translate(err))
 	}
@@ -131,16 +142,19 @@ func (s *Store) OnTime(ctx context.Context, q *stats.Query) (*stats.OnTime, erro
 	var a statsArgs
 	now := a.add(q.Now)
 	typ, done := a.add(gateway.EventStatus), a.add(string(gateway.StatusDone))
-	sql := `SELECT
+	// MATERIALIZED: the outer counts name done four times, and inlined the
+	// subquery would run once for each.
+	sql := `WITH o AS MATERIALIZED (SELECT (d.envelope->>'dueDate')::timestamptz AS due,
+			(SELECT min(e.at) FROM events e
+				WHERE e.document_id = d.id AND e.recipient = dl.recipient AND e.type = ` + typ + ` AND e.status = ` + done + `) AS done` +
+		a.deliveriesOf(q, "") + ` AND d.envelope ? 'dueDate'
+			AND dl.state <> 'recalled' AND dl.status <> 'rejected')
+		SELECT
 			count(*) FILTER (WHERE done IS NOT NULL AND done <= due),
 			count(*) FILTER (WHERE done IS NOT NULL AND done > due),
 			count(*) FILTER (WHERE done IS NULL AND due < ` + now + `),
 			count(*) FILTER (WHERE done IS NULL AND due >= ` + now + `)
-		FROM (SELECT (d.envelope->>'dueDate')::timestamptz AS due,
-			(SELECT min(e.at) FROM events e
-				WHERE e.document_id = d.id AND e.recipient = dl.recipient AND e.type = ` + typ + ` AND e.status = ` + done + `) AS done` +
-		a.deliveriesOf(q, "") + ` AND d.envelope ? 'dueDate'
-			AND dl.state <> 'recalled' AND dl.status <> 'rejected') o`
+		FROM o`
 	var o stats.OnTime
 	if err := s.pool.QueryRow(ctx, sql, a...).Scan(&o.OnTime, &o.Late, &o.Overdue, &o.Open); err != nil {
 		return nil, fmt.Errorf("on time: %w", translate(err))
