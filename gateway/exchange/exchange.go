@@ -33,8 +33,11 @@ type Service struct {
 	Verifier gateway.Verifier
 	Sealer   *evidence.Sealer
 	// Log, when set, gets one leaf per event after it is committed.
-	Log      *auditlog.Log
-	Policy   Policy
+	Log    *auditlog.Log
+	Policy Policy
+	// Seals are agencies' seals the gateway holds, by agency code: a PDF
+	// from one of them without its seal is sealed before it is verified.
+	Seals    map[string]AgencySeal
 	Limits   Limits
 	CodeRule gateway.AgencyCodeRule
 	// TempDir holds uploads while they are checked (the OS default when

@@ -145,7 +145,7 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 	if err != nil {
 		return nil, err
 	}
-	defer doc.file.Close()
+	defer func() { doc.file.Close() }() // verify may replace the file with the sealed PDF
 	if doc.part.ContentType == "application/octet-stream" {
 		doc.part.ContentType = "application/pdf"
 	}
@@ -293,11 +293,39 @@ func checkPDF(sp *spooled) error {
 	return nil
 }
 
-// verify runs the verifier over the spooled PDF and applies the policy.
+// verify runs the verifier over the spooled PDF, adds the sender's seal when
+// the gateway holds it and the PDF lacks it (sp then holds the sealed PDF),
+// and applies the policy.
 func (s *Service) verify(ctx context.Context, sp *spooled, from string) (*gateway.Report, error) {
 	if s.Verifier == nil {
-		return nil, s.Policy.apply(nil, from, nil)
+		return nil, s.Policy.apply(nil, from, signers{})
 	}
+	rep, err := s.verifyOnly(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := s.Store.AgencyCertificates(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	k := signers{registered: map[string]bool{}, seals: map[string]bool{}}
+	for _, c := range certs {
+		k.registered[strings.ToLower(c.SHA256)] = true
+	}
+	if seal, ok := s.Seals[from]; ok && seal.CertificateSHA256 != "" {
+		k.seals[strings.ToLower(seal.CertificateSHA256)] = true
+	}
+	if rep, err = s.addSeal(ctx, sp, rep, from, k); err != nil {
+		return nil, err
+	}
+	if err := s.Policy.apply(rep, from, k); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// verifyOnly runs the verifier over the spooled PDF.
+func (s *Service) verifyOnly(ctx context.Context, sp *spooled) (*gateway.Report, error) {
 	rep, err := s.Verifier.VerifyPDF(ctx, sp.file, sp.part.Size, gateway.VerifyOptions{At: s.now()})
 	if err != nil {
 		if gateway.ErrorCode(err) == gateway.EINVALID {
@@ -306,17 +334,6 @@ func (s *Service) verify(ctx context.Context, sp *spooled, from string) (*gatewa
 		return nil, fmt.Errorf("verify document: %w", err)
 	}
 	rep.Document.SHA256, rep.Document.Size = sp.part.SHA256, sp.part.Size
-	certs, err := s.Store.AgencyCertificates(ctx, from)
-	if err != nil {
-		return nil, err
-	}
-	registered := map[string]bool{}
-	for _, c := range certs {
-		registered[strings.ToLower(c.SHA256)] = true
-	}
-	if err := s.Policy.apply(rep, from, registered); err != nil {
-		return nil, err
-	}
 	return rep, nil
 }
 
