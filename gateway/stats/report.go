@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"docgate/gateway"
@@ -39,6 +40,29 @@ type Service struct {
 	Location *time.Location
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CacheFor keeps a computed report this long and answers the same
+	// question from memory meanwhile: a year of a province takes the
+	// database seconds, and a report page is opened again and again (every
+	// filter change, every language switch, the CSV after the page). 0
+	// means DefaultCacheFor; negative turns the cache off.
+	CacheFor time.Duration
+
+	mu    sync.Mutex
+	cache map[cacheKey]cached
+}
+
+// DefaultCacheFor is how long a report is reused: its numbers move slowly,
+// and "overdue" may lag by this much.
+const DefaultCacheFor = 5 * time.Minute
+
+// maxCached bounds the cache: one entry per agency and period asked for.
+const maxCached = 1024
+
+type cacheKey struct{ from, to, agency string }
+
+type cached struct {
+	rep *Report
+	at  time.Time
 }
 
 // Filter is what a caller asks for: months as YYYY-MM, both inclusive
@@ -126,6 +150,10 @@ func (s *Service) Report(ctx context.Context, f Filter) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := cacheKey{from.String(), to.String(), agency}
+	if r := s.cached(key, at); r != nil {
+		return r, nil
+	}
 	start, end := from.start(loc), to.next().start(loc)
 	_, offset := start.Zone()
 	q := &Query{Start: start.UTC(), End: end.UTC(), Agency: agency, Offset: offset, Now: at, Bounds: defaultBounds[:]}
@@ -165,7 +193,41 @@ func (s *Service) Report(ctx context.Context, f Filter) (*Report, error) {
 		share := float64(ot.OnTime) / float64(n)
 		r.OnTimeShare = &share
 	}
+	s.remember(key, r, at)
 	return r, nil
+}
+
+// cached returns a report computed for key less than CacheFor ago. Callers
+// get the same *Report: it is never changed after it is made.
+func (s *Service) cached(key cacheKey, now time.Time) *Report {
+	if s.CacheFor < 0 {
+		return nil
+	}
+	ttl := s.CacheFor
+	if ttl == 0 {
+		ttl = DefaultCacheFor
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.cache[key]
+	if !ok || now.Sub(c.at) >= ttl || now.Before(c.at) {
+		return nil
+	}
+	return c.rep
+}
+
+func (s *Service) remember(key cacheKey, r *Report, now time.Time) {
+	if s.CacheFor < 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache == nil || len(s.cache) >= maxCached {
+		// Dropping everything is crude but bounded, and the next views
+		// fill it again with what is asked for now.
+		s.cache = map[cacheKey]cached{}
+	}
+	s.cache[key] = cached{rep: r, at: now}
 }
 
 // period resolves the filter's months against the current month.
