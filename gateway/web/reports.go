@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -345,7 +346,9 @@ func (p *Pages) handleReportsCSV(w http.ResponseWriter, r *http.Request, pg *pag
 		name += "-" + rep.Agency
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+	// FormatMediaType quotes (or encodes) whatever an admin typed as the
+	// agency, so it cannot break out of the header parameter.
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + ".csv"}))
 	w.Write([]byte("\ufeff"))
 	cw := csv.NewWriter(w)
 	// Excel on Windows expects CRLF line ends.

@@ -6,8 +6,10 @@ import (
 	"encoding/csv"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,9 +184,15 @@ func TestReportPage(t *testing.T) {
 func TestReportCSV(t *testing.T) {
 	srv, rs := mustReportEnv(t)
 	r := reportGet(t, srv, "/reports.csv?from=2026-01&to=2026-03&lang=en", reportAdmin)
+	_, params, _ := mime.ParseMediaType(r.header.Get("Content-Disposition"))
 	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") ||
-		!strings.Contains(r.header.Get("Content-Disposition"), `filename="docgate-report-2026-01-2026-03.csv"`) {
+		params["filename"] != "docgate-report-2026-01-2026-03.csv" {
 		t.Fatalf("%d %v", r.status, r.header)
+	}
+	// Whatever an admin types as the agency stays inside the parameter.
+	odd := reportGet(t, srv, "/reports.csv?agency="+url.QueryEscape(`x"; filename=evil.exe`), reportAdmin)
+	if _, params, err := mime.ParseMediaType(odd.header.Get("Content-Disposition")); err != nil || !strings.HasSuffix(params["filename"], ".csv") {
+		t.Errorf("Content-Disposition %q: %v", odd.header.Get("Content-Disposition"), err)
 	}
 	if !strings.HasPrefix(r.body, "\ufeff") {
 		t.Fatalf("no UTF-8 byte order mark: %q", r.body[:10])
