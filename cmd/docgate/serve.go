@@ -88,6 +88,13 @@ type ServeConfig struct {
 	SealKey       string
 	AllowUnsigned bool
 	SpoolDir      string
+	// RequireSeal refuses PDFs without the sending agency's seal after the
+	// person's signature. GatewaySeals (CODE=CERT,KEY each) and the
+	// CODE.crt/CODE.key pairs in GatewaySealDir are agencies' seal keys the
+	// gateway holds, to seal PDFs that arrive without the seal.
+	RequireSeal    bool
+	GatewaySeals   []string
+	GatewaySealDir string
 	// Push delivery: worker goroutines per replica (0 turns pushes off),
 	// whether webhooks may reach private addresses, how long one push may
 	// take, and the gateway's URL as recipients reach it (for the links in
@@ -174,6 +181,11 @@ func (c *ServeConfig) Validate() error {
 	if (c.SealCert == "") != (c.SealKey == "") {
 		return usageErrorf("serve: --seal-cert and --seal-key go together")
 	}
+	for _, v := range c.GatewaySeals {
+		if _, err := parseGatewaySeal(v); err != nil {
+			return err
+		}
+	}
 	if (c.TSACert == "") != (c.TSAKey == "") {
 		return usageErrorf("serve: --tsa-cert and --tsa-key go together")
 	}
@@ -224,6 +236,9 @@ func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
 	fs.StringVar(&c.SealCert, "seal-cert", "", "gateway seal certificate that signs receipts (PEM, chain after it); default the development CA's")
 	fs.StringVar(&c.SealKey, "seal-key", "", "private key of --seal-cert (PEM)")
 	fs.BoolVar(&c.AllowUnsigned, "allow-unsigned", false, "accept unsigned PDFs (signatures present must still verify)")
+	fs.BoolVar(&c.RequireSeal, "require-seal", false, "require the sending agency's seal (a certificate naming the organisation, not a person) after the person's signature")
+	fs.Var((*stringList)(&c.GatewaySeals), "gateway-seal", "CODE=CERT,KEY: the gateway seals PDFs of agency CODE that lack its seal with this key (repeatable; ';' separates several in DOCGATE_GATEWAY_SEAL)")
+	fs.StringVar(&c.GatewaySealDir, "gateway-seal-dir", "", "directory of agencies' seal keys the gateway holds: CODE.crt and CODE.key per agency (see --gateway-seal)")
 	fs.StringVar(&c.SpoolDir, "spool-dir", "", "where uploads wait while they are checked (default <data>/spool)")
 	fs.Int64Var(&c.MaxBody, "max-body", httpapi.DefaultMaxBody, "largest JSON request body in bytes")
 	fs.Int64Var(&c.PostageCost, "postage-cost", stats.DefaultPostage, "cost in VND of one paper dispatch (postage, envelope, printing), for the report's postage saved")

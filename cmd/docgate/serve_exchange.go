@@ -51,6 +51,17 @@ func openExchange(cfg *ServeConfig, store gateway.Store, blobs gateway.BlobStore
 		policy = exchange.Policy{}
 		logger.Warn("--allow-unsigned: unsigned PDFs are accepted (signatures present must still verify)")
 	}
+	if cfg.RequireSeal {
+		policy.RequireSeal = true
+	}
+	var ts pades.Timestamper
+	if pki.tsa != nil {
+		ts = pki.tsa
+	}
+	seals, err := openGatewaySeals(context.Background(), cfg, ts, logger)
+	if err != nil {
+		return nil, err
+	}
 	spool := cfg.SpoolDir
 	if spool == "" {
 		spool = cfgSpoolDefault(cfg)
@@ -59,9 +70,10 @@ func openExchange(cfg *ServeConfig, store gateway.Store, blobs gateway.BlobStore
 		return nil, failf("serve: create the upload spool directory: %v", err)
 	}
 	logger.Info("document exchange on", "seal", sealer.Certificate.Subject.String(), "trust_anchors", len(cfg.TrustFiles),
-		"require_signature", policy.RequireSignature, "spool", spool)
+		"require_signature", policy.RequireSignature,
+		"require_seal", policy.RequireSeal, "gateway_seals", len(seals), "spool", spool)
 	return &exchange.Service{
-		Store: store, Blobs: blobs, Sealer: sealer, Log: pki.log, Policy: policy, CodeRule: cfg.CodeRule, TempDir: spool, Logger: logger,
+		Store: store, Blobs: blobs, Sealer: sealer, Log: pki.log, Policy: policy, Seals: seals, CodeRule: cfg.CodeRule, TempDir: spool, Logger: logger,
 		Verifier: &pades.Verifier{Trust: trust, Revocation: certs.NewRevocationChecker(certs.RevocationConfig{})},
 	}, nil
 }
