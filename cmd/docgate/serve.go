@@ -334,7 +334,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// Deferred after store.Close, so it runs first: the workers finish
 	// their pushes in flight while the store is still open.
 	defer stopDelivery()
-	pages, err := openPages(cfg, reg, ex, store, logger)
+	// One report service for the page and the API, so that they share its
+	// cache; both stores implement the aggregates.
+	var reports *stats.Service
+	if st, ok := store.(stats.Store); ok {
+		reports = &stats.Service{Store: st, Postage: cfg.PostageCost}
+	}
+	pages, err := openPages(cfg, reg, ex, reports, logger)
 	if err != nil {
 		return err
 	}
@@ -343,9 +349,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if sec, ok := store.(delivery.Secrets); ok {
 		api.WebhookSecrets = sec
 	}
-	if st, ok := store.(stats.Store); ok {
-		api.Reports = &stats.Service{Store: st, Postage: cfg.PostageCost}
-	}
+	api.Reports = reports
 	if cfg.AddrFile != "" {
 		if err := writeFileAtomic(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {
 			ln.Close()

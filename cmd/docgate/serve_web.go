@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"docgate/certs"
-	"docgate/gateway"
 	"docgate/gateway/exchange"
 	"docgate/gateway/registry"
 	"docgate/gateway/stats"
@@ -22,7 +21,7 @@ import (
 //
 // With the exchange on, clerks can also sign in with their API token to see
 // their inbox, each document's timeline and receipts, and the report.
-func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, store gateway.Store, logger *slog.Logger) (http.Handler, error) {
+func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, reports *stats.Service, logger *slog.Logger) (http.Handler, error) {
 	trust := certs.NewTrustStore()
 	if len(cfg.TrustFiles) > 0 {
 		var err error
@@ -55,10 +54,10 @@ func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, st
 		// Assigned only when set: a nil *exchange.Service in the interface
 		// field would not compare equal to nil.
 		p.Auth, p.Exchange = reg, ex
-		// The report page sits beside the signed-in pages; both stores
-		// implement its aggregates.
-		if st, ok := store.(stats.Store); ok {
-			p.Reports = &stats.Service{Store: st, Postage: cfg.PostageCost}
+		// The report page sits beside the signed-in pages. Assigned only
+		// when set, for the same reason as above.
+		if reports != nil {
+			p.Reports = reports
 		}
 	}
 	return p.Handler(), nil
