@@ -92,19 +92,38 @@ func (s *Store) Latency(ctx context.Context, q *stats.Query, event string, last 
 		GROUP BY x.seq)`
 	args := append(fargs, event)
 
+	// The histogram's cumulative counts at each bound ride along as
+	// windows over the whole set, so that one pass yields everything; the
+	// buckets are their differences.
+	var cols []string
+	for i, b := range q.Bounds {
+		cols = append(cols, fmt.Sprintf(`, SUM(CASE WHEN ms <= ? THEN 1 ELSE 0 END) OVER () AS c%d`, i))
+		args = append(args, b.Milliseconds())
+	}
+	var sel []string
+	for i := range q.Bounds {
+		sel = append(sel, fmt.Sprintf(`, c%d`, i))
+	}
 	out := &stats.Latency{Histogram: make([]int64, len(q.Bounds)+1)}
-	rows, err := s.read.QueryContext(ctx, lat+`, ranked AS (SELECT ms, ROW_NUMBER() OVER (ORDER BY ms) AS rn, COUNT(*) OVER () AS n FROM lat)
-		SELECT n, rn, ms FROM ranked WHERE rn IN ((50*n+99)/100, (90*n+99)/100, (99*n+99)/100)`, args...)
+	rows, err := s.read.QueryContext(ctx, lat+`, ranked AS (SELECT ms, ROW_NUMBER() OVER (ORDER BY ms) AS rn, COUNT(*) OVER () AS n`+
+		strings.Join(cols, "")+` FROM lat)
+		SELECT n, rn, ms`+strings.Join(sel, "")+` FROM ranked WHERE rn IN ((50*n+99)/100, (90*n+99)/100, (99*n+99)/100)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("latency %s: %w", event, translate(err))
 	}
 	defer rows.Close()
+	cum := make([]int64, len(q.Bounds)+1)
 	for rows.Next() {
 		var n, rn, ms int64
-		if err := rows.Scan(&n, &rn, &ms); err != nil {
+		dest := []any{&n, &rn, &ms}
+		for i := range q.Bounds {
+			dest = append(dest, &cum[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("latency %s: %w", event, translate(err))
 		}
 		out.Count = n
+		cum[len(q.Bounds)] = n
 		d := time.Duration(ms) * time.Millisecond
 		// One row may be several percentiles when there are few deliveries.
 		if rn == (50*n+99)/100 {
@@ -119,24 +138,6 @@ func (s *Store) Latency(ctx context.Context, q *stats.Query, event string, last 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("latency %s: %w", event, translate(err))
-	}
-	rows.Close()
-
-	// Cumulative counts at each bound; the buckets are their differences.
-	var cols []string
-	hargs := append([]any{}, args...)
-	for _, b := range q.Bounds {
-		cols = append(cols, `COALESCE(SUM(CASE WHEN ms <= ? THEN 1 ELSE 0 END), 0)`)
-		hargs = append(hargs, b.Milliseconds())
-	}
-	cols = append(cols, `COUNT(*)`)
-	cum := make([]int64, len(cols))
-	dest := make([]any, len(cols))
-	for i := range cum {
-		dest[i] = &cum[i]
-	}
-	if err := s.read.QueryRowContext(ctx, lat+` SELECT `+strings.Join(cols, ", ")+` FROM lat`, hargs...).Scan(dest...); err != nil {
-		return nil, fmt.Errorf("latency histogram %s: %w", event, translate(err))
 	}
 	out.Histogram = buckets(cum)
 	return out, nil
