@@ -74,6 +74,7 @@ func commands() []command {
 		{"receipts", "download a document's receipts", runReceipts},
 		{"receipt", "verify a receipt offline (verify)", runReceipt},
 		{"audit", "the tamper-evident log: checkpoint, consistency, prove", runAudit},
+		{"bench", "measure a running gateway: submit, fetch and acknowledge N signed documents", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -39,7 +39,9 @@ func TestServeSealPolicy(t *testing.T) {
 	mustRun(t, nil, "ca", "issue", "--dir", pki, "--code", sender, "--name", "UBND tỉnh", "--out", seal)
 	senderTok := lastLine(mustRun(t, admin, "agency", "add", "--code", sender, "--name", "UBND tỉnh", "--cert", person+".crt"))
 	recipTok := lastLine(mustRun(t, admin, "agency", "add", "--code", recipient, "--name", "Sở Nội vụ"))
-	as := func(tok string) map[string]string { return map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": tok} }
+	as := func(tok string) map[string]string {
+		return map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": tok}
+	}
 
 	personPDF := filepath.Join(work, "person.pdf")
 	signPDF(t, onePagePDF("Cong van so 7"), person, personPDF)

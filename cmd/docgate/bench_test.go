@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBench runs bench small against serve --dev in-process and checks
+// that every document was submitted, fetched and acknowledged: the counts
+// in the output and an empty inbox afterwards.
+func TestBench(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	g := startGateway(t, dir)
+	pki := filepath.Join(dir, "pki")
+	work := t.TempDir()
+	admin := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": g.admin}
+	const sender, recipient = "000.00.00.H41", "000.00.01.H41"
+	cert := filepath.Join(work, "sender")
+	mustRun(t, nil, "ca", "issue", "--dir", pki, "--code", sender, "--name", "UBND tỉnh", "--out", cert)
+	senderTok := filepath.Join(work, "sender.token")
+	recipTok := filepath.Join(work, "recipient.token")
+	os.WriteFile(senderTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", sender, "--name", "UBND tỉnh"))+"\n"), 0o600)
+	os.WriteFile(recipTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", recipient, "--name", "Sở Nội vụ"))+"\n"), 0o600)
+
+	args := []string{"bench", "--server", g.url, "--token-file", senderTok, "--recipient-token-file", recipTok, "--to", recipient,
+		"--cert", cert + ".crt", "--key", cert + ".key", "--n", "5", "--size", "65536", "--concurrency", "2"}
+	var res benchResult
+	out := mustRun(t, nil, append(args, "--json")...)
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if res.N != 5 || res.Size < 60000 || res.Size > 70000 || len(res.Phases) != 3 {
+		t.Fatalf("result: %s", out)
+	}
+	for i, name := range []string{"submit", "fetch+ack", "round-trip"} {
+		p := res.Phases[i]
+		if p.Phase != name || p.Docs != 5 || p.Errors != 0 || p.DocsPerS <= 0 || p.P50ms <= 0 || p.P99ms < p.P50ms {
+			t.Errorf("phase %d: %+v", i, p)
+		}
+	}
+	if rt, sub := res.Phases[2], res.Phases[0]; rt.P50ms <= sub.P50ms {
+		t.Errorf("a round trip (%v ms) is no longer than its submit (%v ms)", rt.P50ms, sub.P50ms)
+	}
+	recipEnv := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": strings.TrimSpace(readFile(t, recipTok))}
+	var inbox struct{ Items []json.RawMessage }
+	if err := json.Unmarshal([]byte(mustRun(t, recipEnv, "inbox", "--json")), &inbox); err != nil || len(inbox.Items) != 0 {
+		t.Errorf("after the bench the inbox holds %d documents (%v); every one should be acknowledged", len(inbox.Items), err)
+	}
+
+	// The text form: one line per phase, key=value.
+	text := mustRun(t, nil, args...)
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[1], "submit ") || !strings.Contains(lines[1], " docs=5 errors=0 ") {
+		t.Fatalf("text output:\n%s", text)
+	}
+
+	wantExit(t, nil, exitUsage, "--baseline needs --s3-endpoint", append(args, "--baseline")...)
+	wantExit(t, nil, exitUsage, "--cert and --key are required", args[:len(args)-10]...)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
