@@ -28,6 +28,25 @@ func BenchmarkVerifyChain(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyChainUntrusted measures the same chain, handed in whole, when
+// nothing is trusted: what `docgate verify` does without a trust store, where
+// x509 fails and Verify then looks for a signer that is not a CA.
+func BenchmarkVerifyChainUntrusted(b *testing.B) {
+	root := mustRoot(b, "Root")
+	inter := mustCert(b, "Intermediate", root, isCA(0))
+	leaf := mustCert(b, "Signer", inter)
+	ts := certs.NewTrustStore()
+	pool := []*x509.Certificate{leaf.cert, inter.cert, root.cert}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, _ := ts.Verify(ctx, leaf.cert, pool, t0, certs.VerifyOptions{Now: t0})
+		if res.SubIndication != certs.SubNoCertificateChainFound {
+			b.Fatal(res.SubIndication, res.Reason)
+		}
+	}
+}
+
 // BenchmarkCheckEmbeddedOCSP measures a revocation check answered by an
 // embedded OCSP response (parse and signature check), the B-LT path.
 func BenchmarkCheckEmbeddedOCSP(b *testing.B) {

@@ -267,10 +267,20 @@ func classify(res *ChainResult, err error, notCA *x509.Certificate) (*ChainResul
 
 // issuerNotCA walks up from leaf by signature alone and returns the first
 // signer that is not allowed to sign certificates, or nil.
+//
+// It runs after x509 has failed, which has already checked the signatures of
+// every CA on the way (it never checks one made by a non-CA). So the walk by
+// signature runs only when some certificate reachable by issuer name alone
+// may not sign certificates: otherwise the answer is nil whatever the
+// signatures say, and checking them again would double the cost of every
+// chain that ends at an untrusted root.
 func (t *TrustStore) issuerNotCA(leaf *x509.Certificate, extra []*x509.Certificate) *x509.Certificate {
 	cands := append(append(append([]*x509.Certificate(nil), extra...), t.intermediates...), t.anchors...)
+	if !nonCAByName(leaf, cands) {
+		return nil
+	}
 	cur := leaf
-	for depth := 0; depth < 8; depth++ {
+	for depth := 0; depth < maxIssuerDepth; depth++ {
 		var parent *x509.Certificate
 		for _, c := range cands {
 			if c == nil || c.Equal(cur) || string(c.RawSubject) != string(cur.RawIssuer) {
@@ -284,7 +294,7 @@ func (t *TrustStore) issuerNotCA(leaf *x509.Certificate, extra []*x509.Certifica
 		if parent == nil {
 			return nil
 		}
-		if !parent.BasicConstraintsValid || !parent.IsCA || (parent.KeyUsage != 0 && parent.KeyUsage&x509.KeyUsageCertSign == 0) {
+		if notCA(parent) {
 			return parent
 		}
 		if isSelfSigned(parent) {
@@ -293,6 +303,41 @@ func (t *TrustStore) issuerNotCA(leaf *x509.Certificate, extra []*x509.Certifica
 		cur = parent
 	}
 	return nil
+}
+
+// maxIssuerDepth bounds the walks up from a leaf in issuerNotCA.
+const maxIssuerDepth = 8
+
+// notCA reports whether c may not sign certificates.
+func notCA(c *x509.Certificate) bool {
+	return !c.BasicConstraintsValid || !c.IsCA || (c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageCertSign == 0)
+}
+
+// nonCAByName reports whether a certificate that may not sign certificates
+// is among the candidates reachable from leaf by issuer name within the
+// depth issuerNotCA walks. It checks no signatures: every parent issuerNotCA
+// can pick is one of these, so false means issuerNotCA returns nil.
+func nonCAByName(leaf *x509.Certificate, cands []*x509.Certificate) bool {
+	// The leaf is not marked seen: a cycle of names can lead back to it.
+	seen := map[*x509.Certificate]bool{}
+	level := []*x509.Certificate{leaf}
+	for depth := 0; depth < maxIssuerDepth && len(level) > 0; depth++ {
+		var next []*x509.Certificate
+		for _, cur := range level {
+			for _, c := range cands {
+				if c == nil || seen[c] || c.Equal(cur) || string(c.RawSubject) != string(cur.RawIssuer) {
+					continue
+				}
+				if notCA(c) {
+					return true
+				}
+				seen[c] = true
+				next = append(next, c)
+			}
+		}
+		level = next
+	}
+	return false
 }
 
 type certPools struct{ roots, inter *x509.CertPool }

@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,5 +244,59 @@ func writeFile(tb testing.TB, path string, data []byte) {
 	tb.Helper()
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// TestVerifyChainUntrusted covers chains that end at a root nobody trusts,
+// the case where Verify looks for a signer that is not a CA after x509 has
+// failed: the diagnosis must name such a signer at any height, and a
+// certificate that only shares an issuer's name must not be blamed.
+func TestVerifyChainUntrusted(t *testing.T) {
+	root := mustRoot(t, "Root")
+	inter := mustCert(t, "Intermediate", root, isCA(1))
+	leaf := mustCert(t, "Signer", inter)
+	// decoy has the intermediate's name but its own key, and is not a CA.
+	decoy := mustCert(t, "Intermediate", root)
+	notCA := mustCert(t, "Not a CA", root, keyUsage(x509.KeyUsageCertSign|x509.KeyUsageDigitalSignature))
+	underNotCA := mustCert(t, "Under a non-CA", notCA)
+	caUnderNotCA := mustCert(t, "CA under a non-CA", notCA, isCA(1))
+	deepUnderNotCA := mustCert(t, "Two below a non-CA", caUnderNotCA)
+
+	tests := []struct {
+		name   string
+		leaf   *testCert
+		inter  []*x509.Certificate
+		sub    string
+		blamed string
+	}{
+		{"whole chain handed in", leaf, []*x509.Certificate{inter.cert, root.cert}, certs.SubNoCertificateChainFound, ""},
+		{"leaf handed in with its chain", leaf, []*x509.Certificate{leaf.cert, inter.cert, root.cert}, certs.SubNoCertificateChainFound, ""},
+		{"nothing handed in", leaf, nil, certs.SubNoCertificateChainFound, ""},
+		{"a non-CA shares the issuer's name", leaf, []*x509.Certificate{decoy.cert, inter.cert, root.cert}, certs.SubNoCertificateChainFound, ""},
+		{"only the non-CA with the issuer's name", leaf, []*x509.Certificate{decoy.cert}, certs.SubNoCertificateChainFound, ""},
+		{"issuer is not a CA", underNotCA, []*x509.Certificate{notCA.cert, root.cert}, certs.SubChainConstraintsFailure, "Not a CA"},
+		{"issuer's issuer is not a CA", deepUnderNotCA, []*x509.Certificate{caUnderNotCA.cert, notCA.cert, root.cert}, certs.SubChainConstraintsFailure, "Not a CA"},
+	}
+	for _, trusted := range []bool{false, true} {
+		ts := certs.NewTrustStore()
+		if trusted {
+			// A stranger root changes nothing for these chains.
+			ts.AddAnchor(mustRoot(t, "Stranger root").cert)
+		}
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%s/anchor=%v", tc.name, trusted), func(t *testing.T) {
+				res, err := ts.Verify(context.Background(), tc.leaf.cert, tc.inter, t0, certs.VerifyOptions{Now: t0})
+				if err == nil || res == nil {
+					t.Fatalf("verified: %v %v", res, err)
+				}
+				if res.Indication != certs.IndicationIndeterminate || res.SubIndication != tc.sub {
+					t.Fatalf("got %s/%s (%s), want %s/%s", res.Indication, res.SubIndication, res.Reason, certs.IndicationIndeterminate, tc.sub)
+				}
+				if blamed := strings.Contains(res.Reason, "is not a certificate authority"); blamed != (tc.blamed != "") ||
+					(blamed && !strings.Contains(res.Reason, "CN="+tc.blamed)) {
+					t.Fatalf("reason %q, want blamed %q", res.Reason, tc.blamed)
+				}
+			})
+		}
 	}
 }
