@@ -413,6 +413,16 @@ func openStores(ctx context.Context, cfg *ServeConfig, logger *slog.Logger) (gat
 	}
 	var blobs gateway.BlobStore
 	if cfg.S3.Endpoint != "" {
+		// Large blobs are staged on local disk and sent once with their
+		// size and digest known, instead of to a temporary object that
+		// the store then copies: half the bytes written to S3.
+		if cfg.S3.SpoolDir == "" {
+			cfg.S3.SpoolDir = filepath.Join(spoolDir(cfg), "s3")
+			if err := os.MkdirAll(cfg.S3.SpoolDir, 0o700); err != nil {
+				store.Close()
+				return nil, nil, failf("serve: create the S3 spool directory: %v", err)
+			}
+		}
 		b, err := s3.New(ctx, cfg.S3)
 		if err != nil {
 			store.Close()
@@ -578,4 +588,13 @@ func serverTLS(cfg *ServeConfig) (*tls.Config, error) {
 		tc.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	return tc, nil
+}
+
+// spoolDir is where uploads and blobs wait on local disk: --spool-dir, else
+// <data>/spool.
+func spoolDir(cfg *ServeConfig) string {
+	if cfg.SpoolDir != "" {
+		return cfg.SpoolDir
+	}
+	return cfgSpoolDefault(cfg)
 }
