@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Submission is everything a submit writes: the document with its deliveries,
@@ -40,13 +42,97 @@ type DocumentChange struct {
 	Receipts   []*Receipt
 }
 
-// InboxFilter pages through an inbox, newest first.
+// InboxFilter pages through an inbox, newest first, and narrows it.
 type InboxFilter struct {
 	// Before is the Cursor of the last item of the previous page; 0 starts at
 	// the newest.
 	Before int64
 	// Limit is the page size; 0 means the store's default (100).
 	Limit int
+	// From keeps documents whose sender's code starts with it (one agency,
+	// or a ministry's or province's units).
+	From string
+	// All lists every delivery to the agency, acknowledged ones included
+	// (its register of incoming documents), instead of only those waiting.
+	// A Status or State implies it.
+	All bool
+	DocumentSearch
+}
+
+// SentFilter pages through the documents an agency sent, newest first, and
+// narrows them.
+type SentFilter struct {
+	// Before is the Cursor of the last item of the previous page; 0 starts at
+	// the newest.
+	Before int64
+	// Limit is the page size; 0 means the store's default (100).
+	Limit int
+	// To keeps documents with a recipient whose code starts with it; Status,
+	// State and OverdueAt then look at those recipients' deliveries only.
+	To string
+	DocumentSearch
+}
+
+// DocumentSearch is what the inbox and the sent box search by. Zero values
+// do not filter.
+type DocumentSearch struct {
+	// Q is words that must each occur in the subject or in the number and
+	// notation ("7816/VPCP-TTĐT"). Letters with diacritics always match as
+	// typed; how far case is ignored for them depends on the store (see
+	// storage/postgres and storage/sqlite).
+	Q string
+	// Since and Until bound the submission time: Since <= t < Until.
+	Since, Until time.Time
+	// OverdueAt keeps documents due before it that a recipient has not
+	// finished (status neither done nor rejected) and not recalled.
+	OverdueAt time.Time
+	// Status keeps deliveries at this processing status ("none" for those
+	// with none reported yet).
+	Status ProcessingStatus
+	// State keeps deliveries in this state.
+	State DeliveryState
+}
+
+// MaxSearchLength bounds DocumentSearch.Q, in bytes.
+const MaxSearchLength = 200
+
+// Validate checks a search's values. EINVALID.
+func (s *DocumentSearch) Validate() error {
+	if len(s.Q) > MaxSearchLength {
+		return Errorf(EINVALID, "q must be at most %d bytes", MaxSearchLength)
+	}
+	if !utf8.ValidString(s.Q) {
+		return Errorf(EINVALID, "q is not valid UTF-8")
+	}
+	if !s.Since.IsZero() && !s.Until.IsZero() && !s.Since.Before(s.Until) {
+		return Errorf(EINVALID, "since must be before until")
+	}
+	if _, ok := statusRank[s.Status]; !ok && s.Status != StatusNone {
+		return Errorf(EINVALID, "status must be one of none, received, rejected, accepted, assigned, processing, done")
+	}
+	switch s.State {
+	case "", DeliveryPending, DeliveryDelivered, DeliveryFailed, DeliveryAcknowledged, DeliveryRecalled:
+	default:
+		return Errorf(EINVALID, "state must be one of pending, delivered, failed, acknowledged, recalled")
+	}
+	return nil
+}
+
+// StatusNone is DocumentSearch.Status for deliveries without a reported
+// status; it is never stored.
+const StatusNone ProcessingStatus = "none"
+
+// Words splits Q into the words a store matches, at most 8 of them.
+func (s *DocumentSearch) Words() []string {
+	w := strings.Fields(s.Q)
+	return w[:min(len(w), 8)]
+}
+
+// SentItem is one document an agency sent, with every delivery.
+type SentItem struct {
+	Cursor     int64       `json:"cursor"`
+	Document   *Document   `json:"document"`
+	Deliveries []*Delivery `json:"deliveries"`
 }
 
 // InboxItem is one document waiting for a recipient.
@@ -75,8 +161,12 @@ type DocumentStore interface {
 	// Deliveries lists a document's deliveries ordered by recipient.
 	Deliveries(ctx context.Context, documentID string) ([]*Delivery, error)
 	// Inbox lists the documents waiting for a recipient: not acknowledged,
-	// not recalled, newest first.
+	// not recalled, newest first; with f.All (or a Status or State) every
+	// delivery to it.
 	Inbox(ctx context.Context, recipient string, f InboxFilter) ([]*InboxItem, error)
+	// Sent lists the documents an agency sent, newest first, each with all
+	// its deliveries ordered by recipient.
+	Sent(ctx context.Context, sender string, f SentFilter) ([]*SentItem, error)
 	// Trail lists a document's events in the order they happened.
 	Trail(ctx context.Context, documentID string) ([]*Event, error)
 	// Receipts lists a document's receipts, oldest first, with their CMS.

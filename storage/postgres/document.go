@@ -238,42 +238,6 @@ func deliveries(ctx context.Context, q querier, documentID, lock string) ([]*gat
 	return out, translate(rows.Err())
 }
 
-// Inbox lists what waits for a recipient, newest first.
-func (s *Store) Inbox(ctx context.Context, recipient string, f gateway.InboxFilter) ([]*gateway.InboxItem, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = defaultInboxLimit
-	}
-	limit = min(limit, maxInboxLimit)
-	where, args := `l.recipient = $1 AND l.state NOT IN ('acknowledged', 'recalled') AND d.state <> 'recalled'`, []any{recipient}
-	if f.Before > 0 {
-		args = append(args, f.Before)
-		where += fmt.Sprintf(` AND l.seq < $%d`, len(args))
-	}
-	args = append(args, limit)
-	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+`, `+documentColumns+`
-		FROM deliveries l JOIN documents d ON d.id = l.document_id
-		WHERE `+where+fmt.Sprintf(` ORDER BY l.seq DESC LIMIT $%d`, len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("inbox of %s: %w", recipient, translate(err))
-	}
-	defer rows.Close()
-	var out []*gateway.InboxItem
-	for rows.Next() {
-		var rd rawDelivery
-		var rdoc rawDocument
-		if err := rows.Scan(append(rd.dest(), rdoc.dest()...)...); err != nil {
-			return nil, fmt.Errorf("inbox of %s: %w", recipient, err)
-		}
-		doc, err := rdoc.decode()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, &gateway.InboxItem{Cursor: rd.seq, Delivery: rd.decode(), Document: doc})
-	}
-	return out, translate(rows.Err())
-}
-
 // Trail lists a document's events in order.
 func (s *Store) Trail(ctx context.Context, documentID string) ([]*gateway.Event, error) {
 	rows, err := s.pool.Query(ctx, `SELECT seq, document_id, type, actor, recipient, status, note, at, receipt_id, log_index

@@ -260,47 +260,6 @@ func deliveries(ctx context.Context, q querier, documentID string) ([]*gateway.D
 	return out, rows.Err()
 }
 
-// Inbox lists what waits for a recipient, newest first.
-func (s *Store) Inbox(ctx context.Context, recipient string, f gateway.InboxFilter) ([]*gateway.InboxItem, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = defaultInboxLimit
-	}
-	limit = min(limit, maxInboxLimit)
-	where, args := `l.recipient = ? AND l.state NOT IN ('acknowledged', 'recalled') AND d.state <> 'recalled'`, []any{recipient}
-	if f.Before > 0 {
-		where += ` AND l.seq < ?`
-		args = append(args, f.Before)
-	}
-	args = append(args, limit)
-	rows, err := s.read.QueryContext(ctx, `SELECT l.seq, l.document_id, l.recipient, l.state, l.status, l.attempts, l.next_attempt_at,
-		l.last_error, l.acknowledged_at, l.updated_at, d.id, d.envelope, d.pdf, d.attachments, d.verification, d.state, d.submitted_at
-		FROM deliveries l JOIN documents d ON d.id = l.document_id
-		WHERE `+where+` ORDER BY l.seq DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("inbox of %s: %w", recipient, translate(err))
-	}
-	defer rows.Close()
-	var out []*gateway.InboxItem
-	for rows.Next() {
-		var rd rawDelivery
-		var rdoc rawDocument
-		if err := rows.Scan(append(rd.dest(), rdoc.dest()...)...); err != nil {
-			return nil, fmt.Errorf("inbox of %s: %w", recipient, err)
-		}
-		it := gateway.InboxItem{Cursor: rd.seq}
-		var err error
-		if it.Delivery, err = rd.decode(); err != nil {
-			return nil, err
-		}
-		if it.Document, err = rdoc.decode(); err != nil {
-			return nil, err
-		}
-		out = append(out, &it)
-	}
-	return out, rows.Err()
-}
-
 // Trail lists a document's events in order.
 func (s *Store) Trail(ctx context.Context, documentID string) ([]*gateway.Event, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT seq, document_id, type, actor, recipient, status, note, at, receipt_id, log_index

@@ -22,6 +22,8 @@ func TestDocumentStore(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"SubmissionIsAtomic", testDocAtomic},
 		{"Inbox", testDocInbox},
 		{"InboxPagination", testDocInboxPages},
+		{"InboxSearch", testDocInboxSearch},
+		{"Sent", testDocSent},
 		{"UpdateDocument", testDocUpdate},
 		{"ConcurrentStatusReports", testDocConcurrentStatus},
 		{"Supersede", testDocSupersede},
