@@ -8,7 +8,8 @@ import (
 	"docgate/gateway"
 )
 
-// Inbox lists what waits for the calling agency, newest first.
+// Inbox lists what waits for the calling agency (with f.All everything it
+// received), newest first, narrowed by f's search. EINVALID.
 func (s *Service) Inbox(ctx context.Context, f gateway.InboxFilter) ([]*gateway.InboxItem, error) {
 	p, err := asAgency(ctx)
 	if err != nil {
@@ -16,6 +17,9 @@ func (s *Service) Inbox(ctx context.Context, f gateway.InboxFilter) ([]*gateway.
 	}
 	if f.Limit < 0 || f.Limit > 1000 {
 		return nil, gateway.Errorf(gateway.EINVALID, "limit must be from 1 to 1000")
+	}
+	if err := f.DocumentSearch.Validate(); err != nil {
+		return nil, err
 	}
 	items, err := s.Store.Inbox(ctx, p.AgencyCode, f)
 	if err != nil {
