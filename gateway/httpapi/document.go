@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -21,6 +22,7 @@ import (
 func (s *Server) routeDocuments(r chi.Router) {
 	r.Post("/v1/documents", s.handleSubmit)
 	r.Get("/v1/inbox", s.handleInbox)
+	r.Get("/v1/sent", s.handleSent)
 	r.Get("/v1/documents/{id}", s.handleGetDocument)
 	r.Get("/v1/documents/{id}/content", s.handleContent)
 	r.Get("/v1/documents/{id}/attachments/{n}", s.handleAttachment)
@@ -248,17 +250,22 @@ func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	var f gateway.InboxFilter
 	q := r.URL.Query()
-	if v := q.Get("before"); v != "" {
-		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil || f.Before < 1 {
-			s.writeError(w, r, gateway.Errorf(gateway.EINVALID, "before must be the cursor of an inbox item (a positive number)"))
-			return
-		}
+	if f.Before, f.Limit, err = parsePage(q); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	if v := q.Get("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 1000 {
-			s.writeError(w, r, gateway.Errorf(gateway.EINVALID, "limit must be a number from 1 to 1000"))
-			return
-		}
+	if f.DocumentSearch, err = parseSearch(q, time.Now()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f.From = q.Get("from")
+	switch v := q.Get("all"); v {
+	case "", "false", "0":
+	case "true", "1":
+		f.All = true
+	default:
+		s.writeError(w, r, gateway.Errorf(gateway.EINVALID, "all must be true or false"))
+		return
 	}
 	items, err := ex.Inbox(r.Context(), f)
 	if err != nil {
