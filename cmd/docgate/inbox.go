@@ -11,10 +11,12 @@ import (
 	"docgate/gateway"
 )
 
-const inboxUsage = `inbox [--json] [--limit N] [--before CURSOR]
+const inboxUsage = `inbox [--json] [--limit N] [--before CURSOR] [--all] [--from CODE] [search flags]
 
 Lists the documents addressed to the agency of --token that it has not
-acknowledged yet, newest first.`
+acknowledged yet (with --all, or --status or --state, every one it
+received), newest first. Search flags as for sent: --q WORDS, --since DATE,
+--until DATE, --overdue, --status STATUS, --state STATE.`
 
 func runInbox(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "inbox", inboxUsage)
@@ -22,6 +24,9 @@ func runInbox(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the answer as JSON")
 	limit := fs.Int("limit", 0, "page size (1..1000; default the gateway's, 100)")
 	before := fs.Int64("before", 0, "cursor of the last item of the previous page")
+	all := fs.Bool("all", false, "every document received, acknowledged ones included")
+	from := fs.String("from", "", "only documents from a sender whose code starts with this")
+	sf := addSearchFlags(fs)
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -39,6 +44,13 @@ func runInbox(ctx context.Context, env *Env, args []string) error {
 	if *before > 0 {
 		q.Set("before", strconv.FormatInt(*before, 10))
 	}
+	if *all {
+		q.Set("all", "true")
+	}
+	if *from != "" {
+		q.Set("from", *from)
+	}
+	sf.set(q)
 	path := "/v1/inbox"
 	if len(q) > 0 {
 		path += "?" + q.Encode()
@@ -71,7 +83,7 @@ func runInbox(ctx context.Context, env *Env, args []string) error {
 	}
 	tw.Flush()
 	if out.Next != "" {
-		fmt.Fprintf(env.Stdout, "more: docgate inbox --before %s\n", out.Next)
+		fmt.Fprintf(env.Stdout, "more: the same command with --before %s\n", out.Next)
 	}
 	return nil
 }

@@ -66,6 +66,7 @@ func commands() []command {
 		{"verify", "verify the signatures of a PDF file", runVerify},
 		{"send", "submit a signed PDF to other agencies", runSend},
 		{"inbox", "documents addressed to your agency", runInbox},
+		{"sent", "documents your agency sent, with each recipient's state", runSent},
 		{"fetch", "download a document or attachment, checked against its digest", runFetch},
 		{"ack", "acknowledge retrieval of a document", runAck},
 		{"status", "report the processing status of a received document", runStatus},
