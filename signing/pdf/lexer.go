@@ -425,6 +425,21 @@ func (l *lexer) literalString() (Object, error) {
 	}
 }
 
+// rest returns the bytes from p to the end of the window that holds p (reading it if need be),
+// or nil past the end of the source. Loops over long tokens scan it in bulk rather than calling
+// at for every byte.
+func (l *lexer) rest(p int64) []byte {
+	if _, ok := l.at(p); !ok {
+		return nil
+	}
+	// at may have shrunk size after the window was read; never hand out bytes past it.
+	end := min(l.bufOff+int64(len(l.buf)), l.size)
+	return l.buf[p-l.bufOff : end-l.bufOff]
+}
+
+// hexString reads "<...>". Signature /Contents are hex strings of several kilobytes, so it scans
+// a window at a time: the closing '>' is found with IndexByte and the digits before it decoded
+// in a tight loop. It reads the same windows and stops at the same byte as a loop over at would.
 func (l *lexer) hexString() (Object, error) {
 	start := l.pos
 	l.pos++ // <
@@ -432,32 +447,49 @@ func (l *lexer) hexString() (Object, error) {
 	var hi byte
 	half := false
 	for {
-		c, ok := l.peek()
-		if !ok {
+		w := l.rest(l.pos)
+		if len(w) == 0 {
 			l.pos = start
 			return nil, l.errorf("unterminated hex string")
 		}
-		l.pos++
-		if c == '>' {
+		closed := false
+		if i := bytes.IndexByte(w, '>'); i >= 0 {
+			w, closed = w[:i], true
+		}
+		for i, c := range w {
+			// Digits first: they are nearly every byte, and no digit is white space.
+			v, ok := unhex(c)
+			if !ok {
+				if isWhite(c) {
+					continue
+				}
+				l.pos += int64(i)
+				return nil, l.errorf("invalid character %q in hex string", c)
+			}
+			if half {
+				if out == nil {
+					// Sized for the digits in view; an empty string stays nil.
+					hint := int64(len(w)-i)/2 + 1
+					if hint > l.maxStr {
+						hint = max(l.maxStr+1, 1)
+					}
+					out = make([]byte, 0, hint)
+				}
+				out = append(out, hi<<4|v)
+				if int64(len(out)) > l.maxStr {
+					l.pos += int64(i) + 1
+					return nil, limitErr("string at %d longer than %d bytes", start, l.maxStr)
+				}
+			} else {
+				hi = v
+			}
+			half = !half
+		}
+		l.pos += int64(len(w))
+		if closed {
+			l.pos++ // >
 			break
 		}
-		if isWhite(c) {
-			continue
-		}
-		v, ok := unhex(c)
-		if !ok {
-			l.pos--
-			return nil, l.errorf("invalid character %q in hex string", c)
-		}
-		if half {
-			out = append(out, hi<<4|v)
-			if int64(len(out)) > l.maxStr {
-				return nil, limitErr("string at %d longer than %d bytes", start, l.maxStr)
-			}
-		} else {
-			hi = v
-		}
-		half = !half
 	}
 	if half {
 		out = append(out, hi<<4)
