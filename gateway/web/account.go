@@ -32,6 +32,8 @@ type authenticator interface {
 type exchangeReader interface {
 	// Inbox returns EFORBIDDEN for a principal that is not an agency.
 	Inbox(ctx context.Context, f gateway.InboxFilter) ([]*gateway.InboxItem, error)
+	// Sent returns EFORBIDDEN for a principal that is not an agency.
+	Sent(ctx context.Context, f gateway.SentFilter) ([]*gateway.SentItem, error)
 	// Document, Trail and Receipt return ENOTFOUND for a document the
 	// principal may not see.
 	Document(ctx context.Context, id string) (*exchange.DocumentView, error)
@@ -65,6 +67,7 @@ func (p *Pages) routeAccount(r chi.Router) {
 	r.Post("/login", p.handleLogin)
 	r.Post("/logout", p.handleLogout)
 	r.Get("/inbox", p.signedIn(p.handleInbox))
+	r.Get("/sent", p.signedIn(p.handleSent))
 	r.Get("/documents/{id}", p.signedIn(p.handleDocument))
 	r.Get("/documents/{id}/receipts/{rid}", p.signedIn(p.handleReceiptDownload))
 	r.Get("/documents/{id}/files/{n}", p.signedIn(p.handleFileDownload))
@@ -196,37 +199,58 @@ func (p *Pages) useCaseError(w http.ResponseWriter, r *http.Request, pg *page, e
 	}
 }
 
-// inboxSearchWindow is how many of the newest inbox items a search reads.
-const inboxSearchWindow = 1000
-
-// inboxSearch is the inbox's filter form: words in the number or subject,
-// the sender's code (or its prefix, for a province's units), overdue only.
+// inboxSearch is the filter form of the inbox and the sent box: words in
+// the number, notation or subject, the sender's (inbox) or a recipient's
+// (sent box) code or its prefix, for a province's units, and overdue only.
+// The exchange searches in the store, so a search pages like the box.
 type inboxSearch struct {
 	Q       string
-	From    string
+	From    string // the inbox's sender, the sent box's recipient
 	Overdue bool
-	Window  bool // the search read a full window: older documents were not searched
+}
+
+func readSearch(r *http.Request) inboxSearch {
+	q := r.URL.Query()
+	return inboxSearch{Q: strings.TrimSpace(q.Get("q")), From: strings.TrimSpace(q.Get("from")), Overdue: q.Get("overdue") == "1"}
 }
 
 func (s *inboxSearch) Active() bool { return s.Q != "" || s.From != "" || s.Overdue }
 
-func (s *inboxSearch) matches(d *gateway.Document, now time.Time) bool {
-	e := d.Envelope
+// filter is the store's search for the form; overdue means due before now.
+func (s *inboxSearch) filter(now time.Time) gateway.DocumentSearch {
+	f := gateway.DocumentSearch{Q: s.Q}
+	if s.Overdue {
+		f.OverdueAt = now
+	}
+	return f
+}
+
+// olderLink is the box's next page, keeping the search.
+func (s *inboxSearch) olderLink(path string, cursor int64) string {
+	q := url.Values{"before": {strconv.FormatInt(cursor, 10)}}
 	if s.Q != "" {
-		hay := strings.ToLower(e.Subject + " " + number(e) + " " + e.Type + " " + e.Content)
-		for _, w := range strings.Fields(strings.ToLower(s.Q)) {
-			if !strings.Contains(hay, w) {
-				return false
-			}
-		}
+		q.Set("q", s.Q)
 	}
-	if s.From != "" && !strings.HasPrefix(e.From, s.From) && !strings.HasSuffix(e.From, s.From) {
-		return false
+	if s.From != "" {
+		q.Set("from", s.From)
 	}
-	if s.Overdue && (e.DueDate == nil || !e.DueDate.Before(now)) {
-		return false
+	if s.Overdue {
+		q.Set("overdue", "1")
 	}
-	return true
+	return path + "?" + q.Encode()
+}
+
+// readBefore reads the page cursor; EINVALID.
+func readBefore(r *http.Request) (int64, error) {
+	b := r.URL.Query().Get("before")
+	if b == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(b, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, gateway.Errorf(gateway.EINVALID, "before must be a positive number")
+	}
+	return n, nil
 }
 
 // inboxRow is one document in the inbox, in words.
@@ -247,35 +271,22 @@ type inboxRow struct {
 
 func (p *Pages) handleInbox(w http.ResponseWriter, r *http.Request, pg *page) {
 	pg.Title = pg.T("inbox.title")
-	f := gateway.InboxFilter{Limit: inboxPageSize}
-	if b := r.URL.Query().Get("before"); b != "" {
-		n, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || n <= 0 {
-			p.useCaseError(w, r, pg, gateway.Errorf(gateway.EINVALID, "before must be a positive number"))
-			return
-		}
-		f.Before = n
+	before, err := readBefore(r)
+	if err != nil {
+		p.useCaseError(w, r, pg, err)
+		return
 	}
-	search := inboxSearch{Q: strings.TrimSpace(r.URL.Query().Get("q")), From: strings.TrimSpace(r.URL.Query().Get("from")),
-		Overdue: r.URL.Query().Get("overdue") == "1"}
-	if search.Active() {
-		// The exchange cannot search, so the page reads the newest
-		// inboxSearchWindow items and filters them; an inbox holds only
-		// what is not acknowledged yet, which is rarely more.
-		f = gateway.InboxFilter{Limit: inboxSearchWindow}
-	}
+	search := readSearch(r)
+	now := time.Now()
+	f := gateway.InboxFilter{Before: before, Limit: inboxPageSize, From: search.From, DocumentSearch: search.filter(now)}
 	items, err := p.Exchange.Inbox(r.Context(), f)
 	if err != nil {
 		p.useCaseError(w, r, pg, err)
 		return
 	}
 	pg.Search = &search
-	now := time.Now()
 	for _, it := range items {
 		d := it.Document
-		if search.Active() && !search.matches(d, now) {
-			continue
-		}
 		row := inboxRow{
 			ID: d.ID, Number: number(d.Envelope), Subject: d.Envelope.Subject, From: d.Envelope.From, Type: d.Envelope.Type,
 			Received: shortTime(d.SubmittedAt), Urgent: d.Envelope.Urgency != "" && d.Envelope.Urgency != "normal",
@@ -293,10 +304,8 @@ func (p *Pages) handleInbox(w http.ResponseWriter, r *http.Request, pg *page) {
 		}
 		pg.Inbox = append(pg.Inbox, row)
 	}
-	if search.Active() {
-		search.Window = len(items) == inboxSearchWindow
-	} else if len(items) == inboxPageSize {
-		pg.Older = "/inbox?before=" + strconv.FormatInt(items[len(items)-1].Cursor, 10)
+	if len(items) == inboxPageSize {
+		pg.Older = search.olderLink("/inbox", items[len(items)-1].Cursor)
 	}
 	p.render(w, r, http.StatusOK, "inbox.html", pg)
 }

@@ -330,6 +330,7 @@ var messages = map[string]map[string]string{
 
 		"nav.label":  "Điều hướng",
 		"nav.inbox":  "Hộp thư đến",
+		"nav.sent":   "Văn bản đã gửi",
 		"nav.login":  "Đăng nhập",
 		"nav.logout": "Đăng xuất",
 
@@ -351,7 +352,12 @@ var messages = map[string]map[string]string{
 		"inbox.search":      "Tìm",
 		"inbox.clear":       "Bỏ lọc",
 		"inbox.nomatch":     "Không có văn bản nào khớp.",
-		"inbox.window":      "Chỉ tìm trong 1000 văn bản mới nhất của hộp thư.",
+		"sent.title":        "Văn bản đã gửi",
+		"sent.lead":         "Văn bản cơ quan đã gửi, mới nhất ở trên, với tình trạng ở từng nơi nhận.",
+		"sent.empty":        "Cơ quan chưa gửi văn bản nào.",
+		"sent.to":           "Nơi nhận",
+		"sent.at":           "Ngày gửi",
+		"sent.recipients":   "Nơi nhận và tình trạng",
 		"inbox.forbidden":   "Chỉ tài khoản của một cơ quan mới có hộp thư đến. Hãy mở văn bản theo đường dẫn của nó.",
 
 		"doc.number":       "Số, ký hiệu",
@@ -684,6 +690,7 @@ var messages = map[string]map[string]string{
 
 		"nav.label":  "Navigation",
 		"nav.inbox":  "Inbox",
+		"nav.sent":   "Sent",
 		"nav.login":  "Sign in",
 		"nav.logout": "Sign out",
 
@@ -705,7 +712,12 @@ var messages = map[string]map[string]string{
 		"inbox.search":      "Search",
 		"inbox.clear":       "Clear",
 		"inbox.nomatch":     "No document matches.",
-		"inbox.window":      "Only the newest 1000 documents of the inbox were searched.",
+		"sent.title":        "Sent",
+		"sent.lead":         "Documents your agency sent, newest first, with where each stands with every recipient.",
+		"sent.empty":        "Your agency has not sent any document yet.",
+		"sent.to":           "Recipient",
+		"sent.at":           "Sent",
+		"sent.recipients":   "Recipients and their progress",
 		"inbox.forbidden":   "Only an agency's account has an inbox. Open a document by its link.",
 
 		"doc.number":       "Number",

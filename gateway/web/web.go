@@ -127,7 +127,7 @@ func mustTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/icons.html", "templates/reportbody.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"reports.html", "verify.html", "report.html", "receipt.html", "bundle.html", "error.html", "login.html", "inbox.html", "document.html", "agencies.html"} {
+	for _, name := range []string{"reports.html", "verify.html", "report.html", "receipt.html", "bundle.html", "error.html", "login.html", "inbox.html", "sent.html", "document.html", "agencies.html"} {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name))
 		out[name] = t
 	}
@@ -152,6 +152,7 @@ type page struct {
 	User       *gateway.Principal
 	Inbox      []inboxRow
 	Search     *inboxSearch
+	Sent       []sentRow
 	Older      string
 	Document   *documentView
 	Agencies   *agenciesView
