@@ -91,23 +91,44 @@ func pageLimit(n int) int {
 // Inbox lists what waits for a recipient, or with f.All everything it
 // received, newest first.
 func (s *Store) Inbox(ctx context.Context, recipient string, f gateway.InboxFilter) ([]*gateway.InboxItem, error) {
+	// The deliveries' conditions go in a subquery, the documents' outside:
+	// the planner cannot estimate how many documents ILIKE or a due date
+	// keeps, and when it guesses few it reads the whole documents table
+	// instead of the recipient's index. OFFSET 0 keeps the subquery whole
+	// (a fence) when there are document conditions to misjudge.
 	var c conds
 	c.add(`l.recipient = ` + c.arg(recipient))
-	if !f.All && f.Status == "" && f.State == "" {
-		c.add(`l.state NOT IN ('acknowledged', 'recalled') AND d.state <> 'recalled'`)
+	waiting := !f.All && f.Status == "" && f.State == ""
+	if waiting {
+		c.add(`l.state NOT IN ('acknowledged', 'recalled')`)
 	}
 	if f.Before > 0 {
 		c.add(`l.seq < ` + c.arg(f.Before))
 	}
+	deliveryConds(&c, &f.DocumentSearch)
+	lwhere := c.String()
+	c.where = nil
 	if f.From != "" {
 		c.add(`d.from_code LIKE ` + c.arg(escapeLike(f.From)+"%"))
 	}
 	documentConds(&c, &f.DocumentSearch)
-	deliveryConds(&c, &f.DocumentSearch)
+	fence := ""
+	if len(c.where) > 0 {
+		fence = " OFFSET 0"
+	}
+	if waiting {
+		c.add(`d.state <> 'recalled'`)
+	}
+	dwhere := "true"
+	if len(c.where) > 0 {
+		dwhere = c.String()
+	}
 	limit := c.arg(pageLimit(f.Limit))
+	// Ordering by recipient too, which is fixed, matches deliveries_inbox.
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+`, `+documentColumns+`
-		FROM deliveries l JOIN documents d ON d.id = l.document_id
-		WHERE `+c.String()+` ORDER BY l.seq DESC LIMIT `+limit, c.args...)
+		FROM (SELECT * FROM deliveries l WHERE `+lwhere+` ORDER BY l.recipient DESC, l.seq DESC`+fence+`) l
+		JOIN documents d ON d.id = l.document_id
+		WHERE `+dwhere+` ORDER BY l.recipient DESC, l.seq DESC LIMIT `+limit, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("inbox of %s: %w", recipient, translate(err))
 	}
@@ -149,8 +170,11 @@ func (s *Store) Sent(ctx context.Context, sender string, f gateway.SentFilter) (
 		c.add(`EXISTS (SELECT 1 FROM deliveries l WHERE ` + dc.String() + `)`)
 	}
 	limit := c.arg(pageLimit(f.Limit))
+	// Ordering by the sender too, which is fixed, matches documents_from_seq
+	// rather than tempting the planner to walk the primary key backwards
+	// past every other agency's documents.
 	rows, err := s.pool.Query(ctx, `SELECT d.seq, `+documentColumns+`
-		FROM documents d WHERE `+c.String()+` ORDER BY d.seq DESC LIMIT `+limit, c.args...)
+		FROM documents d WHERE `+c.String()+` ORDER BY d.from_code DESC, d.seq DESC LIMIT `+limit, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("sent box of %s: %w", sender, translate(err))
 	}
