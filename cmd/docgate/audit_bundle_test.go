@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime/multipart"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,40 @@ func TestAuditBundle(t *testing.T) {
 	page := string(httpPost(t, g.url+"/verify?lang=en", mw.FormDataContentType(), form.Bytes()))
 	if !strings.Contains(page, `data-verdict="BUNDLE_VALID"`) || strings.Contains(page, "taken from the bundle itself") {
 		t.Fatalf("the verify page on a bundle:\n%.2000s", page)
+	}
+
+	// A clerk signed in on the web gets the same bundle from the document's
+	// page; it verifies offline like the CLI's, and an outsider gets none.
+	webGet := func(path, tok string) (int, []byte) {
+		req, err := http.NewRequest("GET", g.url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(&http.Cookie{Name: "docgate_token", Value: tok})
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if code, body := webGet("/documents/"+id, senderTok); code != http.StatusOK || !strings.Contains(string(body), `href="/documents/`+id+`/bundle"`) {
+		t.Fatalf("document page: %d, no bundle link:\n%.1500s", code, body)
+	}
+	code, webZip := webGet("/documents/"+id+"/bundle", recipTok)
+	if code != http.StatusOK {
+		t.Fatalf("web bundle: %d %.500s", code, webZip)
+	}
+	webZipFile := filepath.Join(work, "web-bundle.zip")
+	if err := os.WriteFile(webZipFile, webZip, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runDocgate(t.Context(), nil, "audit", "verify", "--trust", root, "--key", logPub, webZipFile); code != exitOK || !strings.Contains(out, "bundle VERIFIED") {
+		t.Fatalf("verify the web page's bundle: exit %d\n%s%s", code, out, errs)
+	}
+	if code, body := webGet("/documents/"+id+"/bundle", otherTok); code != http.StatusNotFound || bytes.HasPrefix(body, []byte("PK")) {
+		t.Fatalf("an outsider's bundle download: %d", code)
 	}
 
 	// Without --key: it verifies, and says what that is worth.

@@ -340,7 +340,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if st, ok := store.(stats.Store); ok {
 		reports = &stats.Service{Store: st, Postage: cfg.PostageCost}
 	}
-	pages, err := openPages(cfg, reg, ex, reports, logger)
+	pages, err := openPages(cfg, reg, ex, reports, pki, logger)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"docgate/certs"
+	"docgate/gateway/bundle"
 	"docgate/gateway/exchange"
 	"docgate/gateway/registry"
 	"docgate/gateway/stats"
@@ -21,7 +22,7 @@ import (
 //
 // With the exchange on, clerks can also sign in with their API token to see
 // their inbox, each document's timeline and receipts, and the report.
-func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, reports *stats.Service, logger *slog.Logger) (http.Handler, error) {
+func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, reports *stats.Service, pki *servePKI, logger *slog.Logger) (http.Handler, error) {
 	trust := certs.NewTrustStore()
 	if len(cfg.TrustFiles) > 0 {
 		var err error
@@ -58,6 +59,10 @@ func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, re
 		// when set, for the same reason as above.
 		if reports != nil {
 			p.Reports = reports
+		}
+		// The evidence bundle needs the log its receipts are proved in.
+		if pki != nil && pki.log != nil {
+			p.Bundles = &bundle.Exporter{Exchange: ex, Log: pki.log, LogKey: pki.logKey}
 		}
 	}
 	return p.Handler(), nil

@@ -71,6 +71,7 @@ func (p *Pages) routeAccount(r chi.Router) {
 	r.Get("/documents/{id}", p.signedIn(p.handleDocument))
 	r.Get("/documents/{id}/receipts/{rid}", p.signedIn(p.handleReceiptDownload))
 	r.Get("/documents/{id}/files/{n}", p.signedIn(p.handleFileDownload))
+	r.Get("/documents/{id}/bundle", p.signedIn(p.handleBundleDownload))
 	r.Post("/documents/{id}/ack", p.signedIn(p.handleAck))
 	r.Post("/documents/{id}/status", p.signedIn(p.handleStatus))
 	r.Get("/agencies", p.signedIn(p.handleAgencies))
@@ -330,6 +331,9 @@ type documentView struct {
 	PDFSHA256 string
 	PDFLink   string
 	Files     []fileRow
+	// BundleLink downloads the offline evidence bundle; empty when the
+	// gateway has no audit log to prove the receipts against.
+	BundleLink string
 	// The signed-in agency's own delivery when it is a recipient: the
 	// page then offers its acts.
 	Mine       *deliveryRow
@@ -399,6 +403,9 @@ func (p *Pages) handleDocument(w http.ResponseWriter, r *http.Request, pg *page)
 		Submitted: vnTime(pg, doc.SubmittedAt), PDFName: doc.PDF.Name, PDFSize: humanBytes(doc.PDF.Size), PDFSHA256: doc.PDF.SHA256,
 	}
 	dv.PDFLink = "/documents/" + url.PathEscape(doc.ID) + "/files/pdf"
+	if p.Bundles != nil {
+		dv.BundleLink = "/documents/" + url.PathEscape(doc.ID) + "/bundle"
+	}
 	for i, a := range doc.Attachments {
 		dv.Files = append(dv.Files, fileRow{Name: a.Name, Size: humanBytes(a.Size), SHA256: a.SHA256,
 			Link: "/documents/" + url.PathEscape(doc.ID) + "/files/" + strconv.Itoa(i)})

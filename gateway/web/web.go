@@ -58,6 +58,9 @@ type Pages struct {
 	// Reports enables the report page (/reports, /reports.csv) for
 	// signed-in users; nil leaves it out.
 	Reports reporter
+	// Bundles enables the evidence-bundle download on a document's page
+	// (the same zip as GET /v1/documents/{id}/bundle); nil leaves it out.
+	Bundles bundler
 	// Logger receives failures the user only sees as a request ID.
 	Logger *slog.Logger
 	// MaxUpload bounds an uploaded file in bytes; 0 means DefaultMaxUpload.
