@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"io"
+	"os"
 	"time"
 )
 
@@ -39,6 +40,20 @@ type PutOptions struct {
 	RetainUntil time.Time
 	// ContentType is kept where the store can keep it (informational).
 	ContentType string
+}
+
+// FilePutter is a BlobStore that can also take a blob from a local file whose
+// digest and size the caller already knows (it spooled and hashed it), so the
+// store need not stage the bytes again: s3 uploads the file once with its size
+// known, straight to its key. Callers find it with a type assertion and fall
+// back to Put. The store still checks the file against info.SHA256 and
+// info.Size before anything becomes visible: a mismatch fails with EINVALID
+// and leaves nothing stored.
+type FilePutter interface {
+	// PutFile stores the bytes of f from offset 0 to info.Size, which must
+	// hash to info.SHA256; opts.SHA256, when set, must equal it. It does not
+	// move f's offset. ETOOLARGE, EINVALID, EUNAVAILABLE.
+	PutFile(ctx context.Context, f *os.File, info BlobInfo, opts PutOptions) (BlobInfo, error)
 }
 
 // BlobStore keeps the bytes of documents and attachments, content-addressed by

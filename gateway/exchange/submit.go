@@ -338,10 +338,18 @@ func (s *Service) verifyOnly(ctx context.Context, sp *spooled) (*gateway.Report,
 }
 
 func (s *Service) putBlob(ctx context.Context, sp *spooled) error {
-	if _, err := sp.file.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("rewind upload: %w", err)
+	opts := gateway.PutOptions{SHA256: sp.part.SHA256, ContentType: sp.part.ContentType}
+	var err error
+	if fp, ok := s.Blobs.(gateway.FilePutter); ok {
+		// The spool file is already hashed and its size known: the store
+		// need not stage it again (s3 uploads it in one request).
+		_, err = fp.PutFile(ctx, sp.file, gateway.BlobInfo{SHA256: sp.part.SHA256, Size: sp.part.Size}, opts)
+	} else {
+		if _, err := sp.file.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("rewind upload: %w", err)
+		}
+		_, err = s.Blobs.Put(ctx, sp.file, opts)
 	}
-	_, err := s.Blobs.Put(ctx, sp.file, gateway.PutOptions{SHA256: sp.part.SHA256, ContentType: sp.part.ContentType})
 	if err != nil {
 		return fmt.Errorf("store %s: %w", sp.part.Name, err)
 	}

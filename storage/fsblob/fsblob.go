@@ -29,7 +29,10 @@ import (
 	"docgate/storage/internal/blobio"
 )
 
-var _ gateway.BlobStore = (*Store)(nil)
+var (
+	_ gateway.BlobStore  = (*Store)(nil)
+	_ gateway.FilePutter = (*Store)(nil)
+)
 
 const (
 	blobDir      = "sha256"
@@ -186,6 +189,29 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts gateway.PutOptions) (
 	}
 	info.RetainUntil = until
 	return info, nil
+}
+
+// PutFile stores a local file whose digest and size the caller knows. The
+// bytes still go through Put, which copies them into the store's own
+// directory (a hard link would share an inode the caller may still write)
+// and hashes them once on the way, failing with EINVALID and leaving nothing
+// when they do not match info. ETOOLARGE, EINVALID, EUNAVAILABLE.
+func (s *Store) PutFile(ctx context.Context, f *os.File, info gateway.BlobInfo, opts gateway.PutOptions) (gateway.BlobInfo, error) {
+	if err := blobio.CheckDigest(info.SHA256); err != nil {
+		return gateway.BlobInfo{}, err
+	}
+	if opts.SHA256 != "" && opts.SHA256 != info.SHA256 {
+		return gateway.BlobInfo{}, gateway.Errorf(gateway.EINVALID, "blob digest %s does not match the expected %s", info.SHA256, opts.SHA256)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return gateway.BlobInfo{}, fmt.Errorf("stat blob file: %w", err)
+	}
+	if st.Size() != info.Size {
+		return gateway.BlobInfo{}, gateway.Errorf(gateway.EINVALID, "blob file is %d bytes, the caller said %d", st.Size(), info.Size)
+	}
+	opts.SHA256 = info.SHA256
+	return s.Put(ctx, io.NewSectionReader(f, 0, info.Size), opts)
 }
 
 // ensureDir creates a blob's fan-out directories, syncing each parent whose

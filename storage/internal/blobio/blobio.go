@@ -12,8 +12,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"io"
+	"os"
 
 	"docgate/gateway"
 )
@@ -132,6 +134,42 @@ func (in *Ingest) Finish(expected string) (string, error) {
 		return "", gateway.Errorf(gateway.EINVALID, "blob digest is %s, the request said %s", sum, expected)
 	}
 	return sum, nil
+}
+
+// CheckFile checks a blob offered as a local file with a known digest and size
+// (gateway.FilePutter) before a store makes any of it visible: the options
+// must be valid and agree with info, the file must be exactly info.Size long
+// and hash to info.SHA256. It reads f through its own offsets, leaving f's
+// position alone. ETOOLARGE, EINVALID.
+func CheckFile(ctx context.Context, f *os.File, info gateway.BlobInfo, opts gateway.PutOptions) error {
+	if err := CheckPutOptions(opts); err != nil {
+		return err
+	}
+	if err := CheckDigest(info.SHA256); err != nil {
+		return err
+	}
+	if opts.SHA256 != "" && opts.SHA256 != info.SHA256 {
+		return gateway.Errorf(gateway.EINVALID, "blob digest %s does not match the expected %s", info.SHA256, opts.SHA256)
+	}
+	if opts.MaxSize > 0 && info.Size > opts.MaxSize {
+		return gateway.Errorf(gateway.ETOOLARGE, "blob exceeds the limit of %d bytes", opts.MaxSize)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat blob file: %w", err)
+	}
+	if st.Size() != info.Size {
+		return gateway.Errorf(gateway.EINVALID, "blob file is %d bytes, the caller said %d", st.Size(), info.Size)
+	}
+	in := NewIngest(ctx, io.NewSectionReader(f, 0, info.Size), 0)
+	if _, err := io.Copy(io.Discard, in); err != nil {
+		if in.Err() != nil {
+			return in.Err()
+		}
+		return fmt.Errorf("read blob file: %w", err)
+	}
+	_, err = in.Finish(info.SHA256)
+	return err
 }
 
 // verifier re-hashes a stored blob as it is read and turns a mismatch into a
