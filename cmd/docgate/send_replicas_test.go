@@ -2,21 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // TestTwoReplicasExchange runs two gateway replicas, as production does, on
@@ -25,50 +18,12 @@ import (
 // racing through both replicas let exactly one pass (row locking, not
 // in-process state, decides).
 func TestTwoReplicasExchange(t *testing.T) {
-	dbURL := os.Getenv("DOCGATE_TEST_DATABASE_URL")
-	endpoint := os.Getenv("DOCGATE_TEST_S3_ENDPOINT")
-	if dbURL == "" || endpoint == "" {
-		t.Skip("DOCGATE_TEST_DATABASE_URL and DOCGATE_TEST_S3_* are not set; ./scripts/test sets them")
-	}
-	access, secret := os.Getenv("DOCGATE_TEST_S3_ACCESS_KEY"), os.Getenv("DOCGATE_TEST_S3_SECRET_KEY")
-	var b [6]byte
-	rand.Read(b[:])
-	suffix := hex.EncodeToString(b[:])
+	pe := productionEnv(t, "replicas")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	schema := "replicas_" + suffix
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
-	}
-	bucket := "docgate-replicas-" + suffix
-	mc, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(access, secret, "")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for o := range mc.ListObjects(context.Background(), bucket, minio.ListObjectsOptions{Recursive: true}) {
-			mc.RemoveObject(context.Background(), bucket, o.Key, minio.RemoveObjectOptions{})
-		}
-		mc.RemoveBucket(context.Background(), bucket)
-	})
 
 	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "token.key")
-	key := make([]byte, 32)
-	rand.Read(key)
-	os.WriteFile(keyFile, []byte(hex.EncodeToString(key)), 0o600)
+	keyFile := mustTokenKeyFile(t, dir)
 	// Replica A's address is fixed first: the CA's OCSP and CRL URLs point
 	// at it, and the verifier of either replica fetches revocation there.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -79,9 +34,7 @@ func TestTwoReplicasExchange(t *testing.T) {
 	ln.Close()
 	pki := filepath.Join(dir, "pki")
 	mustRun(t, nil, "ca", "init", "--dir", pki, "--base-url", "http://"+addrA)
-	common := []string{"--database-url", dbURL + sep + "search_path=" + schema,
-		"--s3-endpoint", endpoint, "--s3-bucket", bucket, "--s3-access-key", access, "--s3-secret-key", secret,
-		"--token-key-file", keyFile, "--pki-dir", pki}
+	common := append(pe.serveArgs(), "--token-key-file", keyFile, "--pki-dir", pki)
 	a := startGatewayArgs(t, filepath.Join(dir, "a"), append([]string{"--addr", addrA}, common...)...)
 	bgw := startGatewayArgs(t, filepath.Join(dir, "b"), common...)
 	if a.admin == "" {

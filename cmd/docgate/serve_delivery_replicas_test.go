@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,10 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
 	"docgate/gateway/delivery"
 )
 
@@ -28,31 +21,7 @@ import (
 // either; the receiver fails some first attempts. Every push must be
 // accepted exactly once and recorded once in the sender's trail.
 func TestServePushReplicas(t *testing.T) {
-	dbURL := os.Getenv("DOCGATE_TEST_DATABASE_URL")
-	if dbURL == "" {
-		t.Skip("DOCGATE_TEST_DATABASE_URL is not set; ./scripts/test sets it")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	suffix := hex.EncodeToString(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	schema := "push_" + suffix
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
-	}
+	pe := productionDatabase(t, "push")
 
 	var mu sync.Mutex
 	attempts, accepted := map[string]int{}, map[string]int{}
@@ -76,27 +45,9 @@ func TestServePushReplicas(t *testing.T) {
 	// What replicas share: the database, the token key, the CA that seals
 	// receipts, and the blob bucket when there is one.
 	dir := t.TempDir()
-	key := make([]byte, 32)
-	rand.Read(key)
-	keyFile := filepath.Join(dir, "token.key")
-	if err := os.WriteFile(keyFile, []byte(hex.EncodeToString(key)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"--dev", "--database-url", dbURL + sep + "search_path=" + schema, "--token-key-file", keyFile,
+	args := append(pe.serveArgs(), "--dev", "--token-key-file", mustTokenKeyFile(t, dir),
 		"--pki-dir", filepath.Join(dir, "pki"), "--allow-unsigned", "--webhook-allow-private", "--delivery-workers", "3",
-		"--webhook-attempts", "4", "--webhook-backoff", "1ms", "--webhook-backoff-max", "1ms"}
-	if endpoint := os.Getenv("DOCGATE_TEST_S3_ENDPOINT"); endpoint != "" {
-		access, secret := os.Getenv("DOCGATE_TEST_S3_ACCESS_KEY"), os.Getenv("DOCGATE_TEST_S3_SECRET_KEY")
-		bucket := "docgate-push-" + suffix
-		mc, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(access, secret, "")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			mc.RemoveBucketWithOptions(context.Background(), bucket, minio.RemoveBucketOptions{ForceDelete: true})
-		})
-		args = append(args, "--s3-endpoint", endpoint, "--s3-bucket", bucket, "--s3-access-key", access, "--s3-secret-key", secret)
-	}
+		"--webhook-attempts", "4", "--webhook-backoff", "1ms", "--webhook-backoff-max", "1ms")
 	// The first replica creates the schema and the CA; the second finds them.
 	ga := startGatewayArgs(t, filepath.Join(dir, "a"), args...)
 	gb := startGatewayArgs(t, filepath.Join(dir, "b"), args...)

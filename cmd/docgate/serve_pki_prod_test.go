@@ -5,15 +5,12 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"docgate/certs/devca"
 	"docgate/gateway/auditlog"
@@ -25,39 +22,12 @@ import (
 // production log key and TSA from files: the log lives in PostgreSQL, the
 // public key is derived from the secret one, and no CA is served.
 func TestServeProductionLogAndTSA(t *testing.T) {
-	dbURL := os.Getenv("DOCGATE_TEST_DATABASE_URL")
-	endpoint := os.Getenv("DOCGATE_TEST_S3_ENDPOINT")
-	if dbURL == "" || endpoint == "" {
-		t.Skip("DOCGATE_TEST_DATABASE_URL and DOCGATE_TEST_S3_* are not set; ./scripts/test sets them")
-	}
-	access, secret := os.Getenv("DOCGATE_TEST_S3_ACCESS_KEY"), os.Getenv("DOCGATE_TEST_S3_SECRET_KEY")
-	var b [6]byte
-	rand.Read(b[:])
-	suffix := hex.EncodeToString(b[:])
+	pe := productionEnv(t, "servelog")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	schema := "servelog_" + suffix
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
-	}
-	schemaURL := dbURL + sep + "search_path=" + schema
 
 	dir := t.TempDir()
-	tokenKey := make([]byte, 32)
-	rand.Read(tokenKey)
-	os.WriteFile(filepath.Join(dir, "token.key"), []byte(hex.EncodeToString(tokenKey)), 0o600)
+	keyFile := mustTokenKeyFile(t, dir)
 	skey, vkey, err := auditlog.GenerateKey(rand.Reader, "docgate.test.gov.vn/log")
 	if err != nil {
 		t.Fatal(err)
@@ -68,13 +38,11 @@ func TestServeProductionLogAndTSA(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	g := startGatewayArgs(t, filepath.Join(dir, "data"),
-		"--database-url", schemaURL,
-		"--s3-endpoint", endpoint, "--s3-bucket", "docgate-log-"+suffix, "--s3-access-key", access, "--s3-secret-key", secret,
-		"--token-key-file", filepath.Join(dir, "token.key"),
+	g := startGatewayArgs(t, filepath.Join(dir, "data"), append(pe.serveArgs(),
+		"--token-key-file", keyFile,
 		"--log-key-file", filepath.Join(dir, "log.key"),
 		"--tsa-cert", filepath.Join(ca.Dir(), devca.TSACertFile), "--tsa-key", filepath.Join(ca.Dir(), devca.TSAKeyFile),
-		"--tsa-policy", "1.3.6.1.4.1.99999.7")
+		"--tsa-policy", "1.3.6.1.4.1.99999.7")...)
 
 	if got := strings.TrimSpace(string(httpGet(t, g.url+"/v1/log/key"))); got != vkey {
 		t.Fatalf("/v1/log/key %q, want the key derived from log.key %q", got, vkey)
@@ -90,7 +58,7 @@ func TestServeProductionLogAndTSA(t *testing.T) {
 
 	// Leaves appended beside the gateway, as the exchange does, are in the
 	// checkpoint it signs.
-	store, err := postgres.Open(ctx, schemaURL)
+	store, err := postgres.Open(ctx, pe.dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,14 +77,14 @@ func TestServeProductionLogAndTSA(t *testing.T) {
 	}
 	// The operator's recomputation on PostgreSQL, against the checkpoint
 	// the gateway kept; then with a leaf rewritten behind its back.
-	out, _ = mustAudit(t, nil, exitOK, "audit", "full", "--database-url", schemaURL, "--key", vkey)
+	out, _ = mustAudit(t, nil, exitOK, "audit", "full", "--database-url", pe.dbURL, "--key", vkey)
 	if !strings.Contains(out, "intact: the 2 stored leaves") {
 		t.Fatalf("full: %s", out)
 	}
-	if _, err := conn.Exec(ctx, "UPDATE "+schema+".auditlog_leaves SET data = data || '\\x00'::bytea WHERE idx = 1"); err != nil {
+	if _, err := pe.conn.Exec(ctx, "UPDATE "+pe.schema+".auditlog_leaves SET data = data || '\\x00'::bytea WHERE idx = 1"); err != nil {
 		t.Fatal(err)
 	}
-	_, errs := mustAudit(t, nil, exitFailed, "audit", "full", "--database-url", schemaURL, "--key", vkey)
+	_, errs := mustAudit(t, nil, exitFailed, "audit", "full", "--database-url", pe.dbURL, "--key", vkey)
 	if !strings.Contains(errs, "AUDIT FAILED: audit log leaf 1: stored data does not match its stored hash") {
 		t.Fatalf("full after rewriting leaf 1: %s", errs)
 	}
