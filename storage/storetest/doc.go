@@ -1,9 +1,10 @@
 // Package storetest holds the conformance suites that every implementation of
 // docgate's storage interfaces must pass: TestStore for gateway.Store (the
-// metadata store) and the blob-store suite beside it. Each implementation's own
-// test file calls the suite with a function that opens an isolated, empty
-// store, so that SQLite and PostgreSQL are held to the same behaviour,
-// including the error codes callers branch on.
+// metadata store), the blob-store suite beside it and TestFilePutter for the
+// blob stores that also take a local file. Each implementation's own test file
+// calls the suite with a function that opens an isolated, empty store, so that
+// SQLite and PostgreSQL are held to the same behaviour, including the error
+// codes callers branch on.
 //
 // The suites state behaviour that callers may rely on beyond what the
 // interface comments say: stores keep times in UTC to the microsecond
