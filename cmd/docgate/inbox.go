@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
-	"strconv"
 	"text/tabwriter"
 
 	"docgate/gateway"
@@ -21,12 +18,10 @@ received), newest first. Search flags as for sent: --q WORDS, --since DATE,
 func runInbox(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "inbox", inboxUsage)
 	cf := addClientFlags(fs)
-	asJSON := fs.Bool("json", false, "print the answer as JSON")
-	limit := fs.Int("limit", 0, "page size (1..1000; default the gateway's, 100)")
-	before := fs.Int64("before", 0, "cursor of the last item of the previous page")
+	var lf listFlags
+	lf.register(fs)
 	all := fs.Bool("all", false, "every document received, acknowledged ones included")
 	from := fs.String("from", "", "only documents from a sender whose code starts with this")
-	sf := addSearchFlags(fs)
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -37,35 +32,22 @@ func runInbox(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{}
-	if *limit > 0 {
-		q.Set("limit", strconv.Itoa(*limit))
-	}
-	if *before > 0 {
-		q.Set("before", strconv.FormatInt(*before, 10))
-	}
+	q := lf.query()
 	if *all {
 		q.Set("all", "true")
 	}
 	if *from != "" {
 		q.Set("from", *from)
 	}
-	sf.set(q)
-	path := "/v1/inbox"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
 	var out struct {
 		Items []*gateway.InboxItem `json:"items"`
 		Next  string               `json:"next,omitempty"`
 	}
-	if err := c.do(ctx, "GET", path, nil, "", &out); err != nil {
+	if err := getPage(ctx, c, "/v1/inbox", q, &out); err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+	if lf.asJSON {
+		return printJSON(env, out)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tFROM\tNUMBER\tSUBJECT\tSUBMITTED\tSTATUS")
