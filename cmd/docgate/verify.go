@@ -14,7 +14,7 @@ import (
 	"docgate/signing/pades"
 )
 
-const verifyUsage = `verify [--trust PEM]... [--json] [--online] [--allow-annotations] [--timeout D] FILE.pdf...
+const verifyUsage = `verify [--trust PEM]... [--json] [--offline] [--allow-annotations] [--timeout D] FILE.pdf...
 
 Exit status: 0 when every file is VALID (every signature intact, trusted and
 valid at signing time, nothing changed since beyond what the signatures allow);
@@ -23,7 +23,13 @@ or a file that cannot be read as a PDF.
 
 With --json each file gives one JSON object on its own line (JSON lines), the
 validation report of DESIGN.md plus "file"; an unreadable file gives
-{"file": ..., "error": ...}.`
+{"file": ..., "error": ...}.
+
+Revocation data (OCSP, CRL) that a PDF does not embed is fetched from the
+addresses in the certificates, but only for chains that reached one of your
+--trust anchors, so a file cannot make docgate contact hosts of its choosing.
+With --offline nothing is fetched, and a signature whose revocation status
+cannot be established from embedded data is INDETERMINATE (TRY_LATER).`
 
 // A file's time limit, unless --timeout sets one: hostile structure must get
 // an answer within seconds, while a large honest file needs time to be hashed
@@ -38,7 +44,8 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	var trust stringList
 	fs.Var(&trust, "trust", "PEM or DER file (or directory) of trust anchors; repeatable")
 	asJSON := fs.Bool("json", false, "print the validation report as JSON lines")
-	online := fs.Bool("online", false, "fetch revocation data (OCSP, CRL) when the PDF does not embed it")
+	offline := fs.Bool("offline", false, "never fetch revocation data (OCSP, CRL); use only what the PDF embeds")
+	fs.Bool("online", true, "fetch revocation data when the PDF does not embed it (the default; kept for scripts)")
 	timeout := fs.Duration("timeout", 0, "time limit per file (default 5s plus 1s per 50 MB)")
 	allowAnnots := fs.Bool("allow-annotations", false, "accept annotations added after an approval signature in a document no signature certifies (they are still listed)")
 	if err := parseFlags(env, fs, args); err != nil {
@@ -60,8 +67,10 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	if *allowAnnots {
 		v.UncertifiedP = 3
 	}
-	if *online {
-		v.Revocation = certs.NewRevocationChecker(certs.RevocationConfig{})
+	if !*offline {
+		// A short network timeout: the per-file time limit must still leave
+		// room for an answer when a responder does not answer at all.
+		v.Revocation = certs.NewRevocationChecker(certs.RevocationConfig{Timeout: 3 * time.Second})
 	}
 	if env.Getenv("GOGC") == "" {
 		// One verify process lives for milliseconds with a small live heap:
@@ -73,7 +82,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	}
 	code := exitOK
 	for _, name := range files {
-		rep, err := verifyFile(ctx, v, name, gateway.VerifyOptions{Offline: !*online}, *timeout)
+		rep, err := verifyFile(ctx, v, name, gateway.VerifyOptions{Offline: *offline}, *timeout)
 		if err != nil {
 			code = exitUsage
 			if *asJSON {
