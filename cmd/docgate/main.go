@@ -60,8 +60,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the gateway", runServe},
-		{"agency", "register and manage agencies (add, list, get, suspend, reactivate, token, tokens, revoke-token, cert)", runAgency},
-		{"ca", "development certificate authority (init, issue, revoke)", runCA},
+		{"agency", "register and manage agencies (add, list, get, suspend, reactivate, token, tokens, revoke-token, cert, webhook-secret)", runAgency},
+		{"ca", "development certificate authority (init, issue, revoke, crl)", runCA},
 		{"sign", "add a PAdES signature to PDF files", runSign},
 		{"verify", "verify the signatures of a PDF file", runVerify},
 		{"send", "submit a signed PDF to other agencies", runSend},
@@ -74,7 +74,7 @@ func commands() []command {
 		{"trail", "a document's events and receipts", runTrail},
 		{"receipts", "download a document's receipts", runReceipts},
 		{"receipt", "verify a receipt offline (verify)", runReceipt},
-		{"audit", "the tamper-evident log: checkpoint, consistency, prove", runAudit},
+		{"audit", "the tamper-evident log: checkpoint, consistency, prove, full, export, verify", runAudit},
 		{"bench", "measure a running gateway: submit, fetch and acknowledge N signed documents", runBench},
 		{"version", "print the version", runVersion},
 	}
@@ -132,6 +132,6 @@ func printUsage(w io.Writer) {
 	for _, c := range cs {
 		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
-	b.WriteString("\nRun 'docgate <command> -h' for a command's flags. Every flag can also be set as\nDOCGATE_<FLAG> in the environment (e.g. --database-url as DOCGATE_DATABASE_URL).\n")
+	b.WriteString("\nRun 'docgate <command> -h' for a command's flags. Flags that take a value can\nalso be set as DOCGATE_<FLAG> in the environment (--server as DOCGATE_SERVER,\n--token as DOCGATE_TOKEN); for serve every flag can (--dev as DOCGATE_DEV=true).\n")
 	io.WriteString(w, b.String())
 }
