@@ -199,6 +199,11 @@ type DocumentStore interface {
 	// SetLogIndex records where the audit log holds the leaf of a receipt's
 	// event. ENOTFOUND.
 	SetLogIndex(ctx context.Context, receiptID string, index int64) error
+	// SetLogIndexes does what SetLogIndex does for many receipts (receipt ID
+	// to index) in one transaction, so that a submit with many recipients
+	// costs one round of writes. All or nothing: ENOTFOUND, and no index
+	// recorded, when any receipt has no event.
+	SetLogIndexes(ctx context.Context, indexes map[string]int64) error
 	// ReceiptsPendingTimestamp lists receipts signed while the timestamp
 	// authority was down, oldest first, at most limit.
 	ReceiptsPendingTimestamp(ctx context.Context, limit int) ([]*Receipt, error)

@@ -394,3 +394,30 @@ func (s *Store) SetLogIndex(ctx context.Context, receiptID string, index int64) 
 	}
 	return nil
 }
+
+// SetLogIndexes records the audit log indexes of many receipts' events in one
+// statement, inside a transaction so that a missing receipt writes nothing.
+// ENOTFOUND.
+func (s *Store) SetLogIndexes(ctx context.Context, indexes map[string]int64) error {
+	if len(indexes) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(indexes))
+	idx := make([]int64, 0, len(indexes))
+	for id, i := range indexes {
+		ids = append(ids, id)
+		idx = append(idx, i)
+	}
+	return s.WithTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE events e SET log_index = v.log_index
+			FROM unnest($1::text[], $2::bigint[]) AS v(receipt_id, log_index)
+			WHERE e.receipt_id = v.receipt_id`, ids, idx)
+		if err != nil {
+			return fmt.Errorf("set log indexes of %d receipts: %w", len(ids), translate(err))
+		}
+		if n := tag.RowsAffected(); n < int64(len(ids)) {
+			return gateway.Errorf(gateway.ENOTFOUND, "%d of %d receipts have no event", int64(len(ids))-n, len(ids))
+		}
+		return nil
+	})
+}

@@ -432,3 +432,29 @@ func (s *Store) SetLogIndex(ctx context.Context, receiptID string, index int64) 
 	}
 	return nil
 }
+
+// SetLogIndexes records the audit log indexes of many receipts' events in one
+// transaction with one prepared statement; a missing receipt writes nothing.
+// ENOTFOUND.
+func (s *Store) SetLogIndexes(ctx context.Context, indexes map[string]int64) error {
+	if len(indexes) == 0 {
+		return nil
+	}
+	return s.WithTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE events SET log_index = ? WHERE receipt_id = ?`)
+		if err != nil {
+			return fmt.Errorf("prepare set log index: %w", err)
+		}
+		defer stmt.Close()
+		for id, index := range indexes {
+			res, err := stmt.ExecContext(ctx, index, id)
+			if err != nil {
+				return fmt.Errorf("set log index of %s: %w", id, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return gateway.Errorf(gateway.ENOTFOUND, "no event with receipt %s", id)
+			}
+		}
+		return nil
+	})
+}

@@ -29,6 +29,7 @@ func TestDocumentStore(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"Supersede", testDocSupersede},
 		{"PendingReceipts", testDocPendingReceipts},
 		{"LogIndex", testDocLogIndex},
+		{"LogIndexes", testDocLogIndexes},
 		{"OrphanBlobs", testDocOrphanBlobs},
 		{"UnloggedEvents", testDocUnloggedEvents},
 	}
@@ -431,6 +432,36 @@ func testDocLogIndex(t *testing.T, s gateway.Store) {
 		t.Fatalf("log indexes: %v, %v", trail[0].LogIndex, trail[1].LogIndex)
 	}
 	wantCode(t, s.SetLogIndex(ctx, "nope", 1), gateway.ENOTFOUND, "log index of a missing receipt")
+}
+
+func testDocLogIndexes(t *testing.T, s gateway.Store) {
+	ctx := context.Background()
+	from, to := docFixture(t, s, 2)
+	mustCreateDocument(t, s, newSubmission("m", "", from, to, time.Now()))
+	if err := s.SetLogIndexes(ctx, nil); err != nil {
+		t.Fatalf("no indexes: %v", err)
+	}
+	// All or nothing: one missing receipt and none is recorded.
+	wantCode(t, s.SetLogIndexes(ctx, map[string]int64{"m-r0": 1, "nope": 2}), gateway.ENOTFOUND, "log indexes with a missing receipt")
+	trail, _ := s.Trail(ctx, "m")
+	for _, e := range trail {
+		if e.LogIndex != nil {
+			t.Fatalf("%s got index %d from a refused batch", e.ReceiptID, *e.LogIndex)
+		}
+	}
+	want := map[string]int64{"m-r0": 20, "m-r1": 21, "m-r2": 22}
+	if err := s.SetLogIndexes(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	trail, _ = s.Trail(ctx, "m")
+	if len(trail) != len(want) {
+		t.Fatalf("trail has %d events, want %d", len(trail), len(want))
+	}
+	for _, e := range trail {
+		if e.LogIndex == nil || *e.LogIndex != want[e.ReceiptID] {
+			t.Fatalf("log index of %s: %v, want %d", e.ReceiptID, e.LogIndex, want[e.ReceiptID])
+		}
+	}
 }
 
 func testDocOrphanBlobs(t *testing.T, s gateway.Store) {
