@@ -396,7 +396,8 @@ func (s *Store) SetLogIndex(ctx context.Context, receiptID string, index int64) 
 }
 
 // SetLogIndexes records the audit log indexes of many receipts' events in one
-// statement, inside a transaction so that a missing receipt writes nothing.
+// statement, one round trip: it updates nothing unless every receipt has an
+// event, so a missing receipt writes nothing without a transaction around it.
 // ENOTFOUND.
 func (s *Store) SetLogIndexes(ctx context.Context, indexes map[string]int64) error {
 	if len(indexes) == 0 {
@@ -408,16 +409,15 @@ func (s *Store) SetLogIndexes(ctx context.Context, indexes map[string]int64) err
 		ids = append(ids, id)
 		idx = append(idx, i)
 	}
-	return s.WithTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE events e SET log_index = v.log_index
-			FROM unnest($1::text[], $2::bigint[]) AS v(receipt_id, log_index)
-			WHERE e.receipt_id = v.receipt_id`, ids, idx)
-		if err != nil {
-			return fmt.Errorf("set log indexes of %d receipts: %w", len(ids), translate(err))
-		}
-		if n := tag.RowsAffected(); n < int64(len(ids)) {
-			return gateway.Errorf(gateway.ENOTFOUND, "%d of %d receipts have no event", int64(len(ids))-n, len(ids))
-		}
-		return nil
-	})
+	tag, err := s.pool.Exec(ctx, `WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS v(receipt_id, log_index))
+		UPDATE events e SET log_index = v.log_index FROM v
+		WHERE e.receipt_id = v.receipt_id
+		AND (SELECT count(*) FROM events f JOIN v w ON f.receipt_id = w.receipt_id) = cardinality($1::text[])`, ids, idx)
+	if err != nil {
+		return fmt.Errorf("set log indexes of %d receipts: %w", len(ids), translate(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return gateway.Errorf(gateway.ENOTFOUND, "not every one of %d receipts has an event", len(ids))
+	}
+	return nil
 }
