@@ -2,17 +2,13 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"docgate/storage/internal/migrations"
 )
 
 //go:embed migrations/*.sql
@@ -23,43 +19,9 @@ var migrationFiles embed.FS
 // version agree on it.
 const migrationLock int64 = 0x646f6367617465
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-	sum     string
-}
-
-// migrations returns the embedded migrations in version order. A file's name
-// is NNNN_description.sql; a merged file is never edited, later changes come
-// as new numbers.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(b)
-		ms = append(ms, migration{version: v, name: base, sql: string(b), sum: hex.EncodeToString(sum[:])})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
+// loadMigrations returns the embedded migrations in version order.
+func loadMigrations() ([]migrations.Migration, error) {
+	return migrations.Load(migrationFiles, "migrations")
 }
 
 // migrate applies pending migrations in one transaction that first takes the
@@ -67,7 +29,7 @@ func migrations() ([]migration, error) {
 // the migrations recorded and applies nothing. A failing migration leaves the
 // schema as it was.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	ms, err := migrations()
+	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
@@ -87,20 +49,20 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			return err
 		}
 		for _, m := range ms {
-			if sum, ok := applied[m.version]; ok {
+			if sum, ok := applied[m.Version]; ok {
 				// A different digest means this database was built from
 				// other SQL than this binary holds.
-				if sum != m.sum {
-					return fmt.Errorf("migration %s was changed after it was applied to this database", m.name)
+				if sum != m.Sum {
+					return fmt.Errorf("migration %s was changed after it was applied to this database", m.Name)
 				}
 				continue
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)`,
-				m.version, m.name, m.sum); err != nil {
-				return fmt.Errorf("record migration %s: %w", m.name, err)
+				m.Version, m.Name, m.Sum); err != nil {
+				return fmt.Errorf("record migration %s: %w", m.Name, err)
 			}
 		}
 		return nil

@@ -15,16 +15,12 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +29,8 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"docgate/gateway"
+
+	"docgate/storage/internal/migrations"
 )
 
 // Store is the SQLite metadata store.
@@ -145,49 +143,16 @@ func (s *Store) DB() *sql.DB { return s.read }
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-	sum     string
-}
-
-// migrations returns the embedded migrations in version order. A file's name
-// is NNNN_description.sql.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(b)
-		ms = append(ms, migration{version: v, name: base, sql: string(b), sum: hex.EncodeToString(sum[:])})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
+// loadMigrations returns the embedded migrations in version order.
+func loadMigrations() ([]migrations.Migration, error) {
+	return migrations.Load(migrationFiles, "migrations")
 }
 
 // migrate applies pending migrations in one write transaction. BEGIN
 // IMMEDIATE takes the file's write lock first, so two processes starting on
 // the same file apply each migration once.
 func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := migrations()
+	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
@@ -221,20 +186,20 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, m := range ms {
-		if sum, ok := applied[m.version]; ok {
+		if sum, ok := applied[m.Version]; ok {
 			// A merged migration is never edited: a different digest means
 			// this database was built from other SQL than this binary holds.
-			if sum != m.sum {
-				return fmt.Errorf("migration %s was changed after it was applied to this database", m.name)
+			if sum != m.Sum {
+				return fmt.Errorf("migration %s was changed after it was applied to this database", m.Name)
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, sha256, applied_at)
-			VALUES (?, ?, ?, ?)`, m.version, m.name, m.sum, formatTime(time.Now())); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			VALUES (?, ?, ?, ?)`, m.Version, m.Name, m.Sum, formatTime(time.Now())); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
