@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ type ServeConfig struct {
 	Dev            bool
 	Addr           string
 	AddrFile       string
+	CPUProfile     string
 	Data           string
 	DatabaseURL    string
 	S3             s3.Config
@@ -210,6 +212,7 @@ func parseServeConfig(env *Env, args []string) (*ServeConfig, error) {
 	fs.BoolVar(&c.Dev, "dev", false, "embedded mode: SQLite and filesystem blobs under --data, no external services")
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (port 0 picks a free port; see --addr-file)")
 	fs.StringVar(&c.AddrFile, "addr-file", "", "write the address actually listened on to this file (for scripts and tests)")
+	fs.StringVar(&c.CPUProfile, "cpu-profile", "", "write a CPU profile (go tool pprof) of the whole run to this file, for measuring")
 	fs.StringVar(&c.Data, "data", "./docgate-data", "data directory: SQLite database, blobs, token key and admin token in --dev")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user:pass@host/db); the SQLite file under --data when empty in --dev")
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", "", "S3-compatible endpoint host:port; filesystem blobs under --data when empty in --dev")
@@ -278,6 +281,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	logger := slog.New(h)
 
+	if cfg.CPUProfile != "" {
+		stop, err := startCPUProfile(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return failf("serve: create data directory: %v", err)
 	}
@@ -369,6 +379,23 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 
 // serveHTTP serves until ctx ends, then stops accepting and waits up to
 // timeout for in-flight requests to finish.
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, failf("serve: --cpu-profile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, failf("serve: --cpu-profile: %v", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
 func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, logger *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
