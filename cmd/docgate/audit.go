@@ -43,12 +43,16 @@ Commands:
         their inclusion proofs, one checkpoint, keys and certificates)
   verify --trust ROOT [--key PUBKEY] BUNDLE.zip
         check a bundle offline, naming every check that fails
+  keygen --out FILE [--origin NAME] [--force]
+        create the log's signing key for serve --log-key-file (FILE, 0600)
+        and its public key beside it (FILE's name with .pub) for auditors
 
 The log's public key comes from --key (a file, as <data>/pki/log.pub, or the
 key itself). Without --key it is fetched from GET /v1/log/key, which trusts the
 very server being audited: auditors should pin the key they were given out of
 band. Exit codes: 0 verified; 1 a check failed or the gateway refused; 2 usage
-error or unreadable input. The commands but full take --server and --token.`
+error or unreadable input. The commands but full, verify and keygen take
+--server and --token.`
 
 type auditSub struct {
 	name string
@@ -63,6 +67,7 @@ func auditSubs() []auditSub {
 		{"full", runAuditFull},
 		{"export", runAuditExport},
 		{"verify", runAuditVerify},
+		{"keygen", runAuditKeygen},
 	}
 }
 
