@@ -146,23 +146,27 @@ func missingLogLeaf(idx uint64) error {
 }
 
 // Append implements auditlog.Storage. The head row is locked before fn runs,
-// so callbacks on every replica run one at a time.
+// so callbacks on every replica run one at a time. The lock is held until
+// the commit, so an append takes few round trips: the size read with the
+// lock is the size, and the leaves, the nodes and the new size go together.
 func (a *AuditLog) Append(ctx context.Context, fn func(ctx context.Context, tx auditlog.AppendTx) error) error {
 	return a.s.WithTx(ctx, func(tx pgx.Tx) error {
-		if _, err := logSize(ctx, tx, "FOR UPDATE"); err != nil {
+		size, err := logSize(ctx, tx, "FOR UPDATE")
+		if err != nil {
 			return fmt.Errorf("lock the audit log: %w", err)
 		}
-		return fn(ctx, &logAppendTx{tx: tx})
+		return fn(ctx, &logAppendTx{tx: tx, size: size})
 	})
 }
 
 // logAppendTx is the log inside an append's transaction, with the head locked.
 type logAppendTx struct {
 	tx      pgx.Tx
+	size    uint64 // read under the lock
 	written bool
 }
 
-func (t *logAppendTx) Size(ctx context.Context) (uint64, error) { return logSize(ctx, t.tx, "") }
+func (t *logAppendTx) Size(context.Context) (uint64, error) { return t.size, nil }
 
 func (t *logAppendTx) ReadNodes(ctx context.Context, ids []auditlog.NodeID) ([][]byte, error) {
 	return readLogNodes(ctx, t.tx, ids)
@@ -173,44 +177,38 @@ func (t *logAppendTx) Write(ctx context.Context, first uint64, leaves [][]byte, 
 		return fmt.Errorf("audit log: write called twice in one append")
 	}
 	t.written = true
-	size, err := logSize(ctx, t.tx, "")
-	if err != nil {
-		return err
-	}
-	if first != size {
-		return gateway.Errorf(gateway.ECONFLICT, "append at %d, but the log holds %d leaves", first, size)
+	if first != t.size {
+		return gateway.Errorf(gateway.ECONFLICT, "append at %d, but the log holds %d leaves", first, t.size)
 	}
 	newSize := first + uint64(len(leaves))
 	if newSize > math.MaxInt64 || newSize < first {
 		return gateway.Errorf(gateway.EINVALID, "the audit log cannot grow beyond 2^63 leaves")
 	}
-	for _, n := range nodes {
+	leafIdx := make([]int64, len(leaves))
+	for i := range leaves {
+		leafIdx[i] = int64(first) + int64(i)
+	}
+	levels, idxs, hashes := make([]int16, len(nodes)), make([]int64, len(nodes)), make([][]byte, len(nodes))
+	for i, n := range nodes {
 		if len(n.Hash) != auditlog.HashSize {
 			return gateway.Errorf(gateway.EINVALID, "node %d/%d: hash of %d bytes", n.ID.Level, n.ID.Index, len(n.Hash))
 		}
 		if n.ID.Index > math.MaxInt64 || n.ID.Level >= 64 {
 			return gateway.Errorf(gateway.EINVALID, "node %d/%d is beyond what the store indexes", n.ID.Level, n.ID.Index)
 		}
+		levels[i], idxs[i], hashes[i] = int16(n.ID.Level), int64(n.ID.Index), n.Hash
 	}
-	// COPY: one round trip per table however large the batch.
-	_, err = t.tx.CopyFrom(ctx, pgx.Identifier{"auditlog_leaves"}, []string{"idx", "data"},
-		pgx.CopyFromSlice(len(leaves), func(i int) ([]any, error) {
-			return []any{int64(first) + int64(i), leaves[i]}, nil
-		}))
-	if err != nil {
-		return logConflictOr(err, "audit log leaves")
+	var b batch
+	b.exec(func(err error) error { return logConflictOr(err, "audit log leaves") }, nil,
+		`INSERT INTO auditlog_leaves (idx, data) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, leafIdx, leaves)
+	if len(nodes) > 0 {
+		b.exec(func(err error) error { return logConflictOr(err, "audit log nodes") }, nil,
+			`INSERT INTO auditlog_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`,
+			levels, idxs, hashes)
 	}
-	_, err = t.tx.CopyFrom(ctx, pgx.Identifier{"auditlog_nodes"}, []string{"level", "idx", "hash"},
-		pgx.CopyFromSlice(len(nodes), func(i int) ([]any, error) {
-			return []any{int16(nodes[i].ID.Level), int64(nodes[i].ID.Index), nodes[i].Hash}, nil
-		}))
-	if err != nil {
-		return logConflictOr(err, "audit log nodes")
-	}
-	if _, err := t.tx.Exec(ctx, `UPDATE auditlog_head SET size = $1 WHERE log_id = 1`, int64(newSize)); err != nil {
-		return fmt.Errorf("update audit log size: %w", translate(err))
-	}
-	return nil
+	b.exec(func(err error) error { return fmt.Errorf("update audit log size: %w", translate(err)) }, nil,
+		`UPDATE auditlog_head SET size = $1 WHERE log_id = 1`, int64(newSize))
+	return b.send(ctx, t.tx)
 }
 
 // logConflictOr makes a unique violation ECONFLICT: a leaf or node that exists

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"docgate/gateway"
 )
@@ -46,80 +47,76 @@ func (s *Store) CreateDocument(ctx context.Context, sub *gateway.Submission) err
 			return fmt.Errorf("encode report: %w", err)
 		}
 	}
-	return s.WithTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO documents (id, from_code, message_id, envelope, pdf, attachments, verification, state, submitted_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			d.ID, d.Envelope.From, d.Envelope.MessageID, env, pdf, attJSON, report, string(d.State), dbTime(d.SubmittedAt))
+	var b batch
+	b.exec(func(err error) error {
 		switch {
-		case err == nil:
 		case isUnique(err):
 			return gateway.Errorf(gateway.ECONFLICT, "message id %q was used before by %s", d.Envelope.MessageID, d.Envelope.From)
 		case isForeignKey(err):
 			return gateway.Errorf(gateway.ENOTFOUND, "sender %s is not registered", d.Envelope.From)
-		default:
-			return fmt.Errorf("insert document %s: %w", d.ID, err)
 		}
-		if sub.Supersedes != "" {
-			tag, err := tx.Exec(ctx, `UPDATE documents SET state = 'replaced' WHERE id = $1`, sub.Supersedes)
-			if err != nil {
-				return fmt.Errorf("supersede %s: %w", sub.Supersedes, err)
-			}
-			if tag.RowsAffected() == 0 {
-				return gateway.Errorf(gateway.ENOTFOUND, "document %s does not exist", sub.Supersedes)
-			}
-		}
-		if err := referenceBlobs(ctx, tx, d); err != nil {
-			return err
-		}
-		for _, dl := range sub.Deliveries {
-			if err := insertDelivery(ctx, tx, dl); err != nil {
-				return err
-			}
-		}
-		return writeTrail(ctx, tx, sub.Events, sub.Receipts)
-	})
+		return fmt.Errorf("insert document %s: %w", d.ID, err)
+	}, nil, `INSERT INTO documents (id, from_code, message_id, envelope, pdf, attachments, verification, state, submitted_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		d.ID, d.Envelope.From, d.Envelope.MessageID, env, pdf, attJSON, report, string(d.State), dbTime(d.SubmittedAt))
+	if sub.Supersedes != "" {
+		b.exec(func(err error) error { return fmt.Errorf("supersede %s: %w", sub.Supersedes, err) },
+			func(tag pgconn.CommandTag) error {
+				if tag.RowsAffected() == 0 {
+					return gateway.Errorf(gateway.ENOTFOUND, "document %s does not exist", sub.Supersedes)
+				}
+				return nil
+			}, `UPDATE documents SET state = 'replaced' WHERE id = $1`, sub.Supersedes)
+	}
+	referenceBlobs(&b, d)
+	for _, dl := range sub.Deliveries {
+		insertDelivery(&b, dl)
+	}
+	writeTrail(&b, sub.Events, sub.Receipts)
+	return s.WithTx(ctx, func(tx pgx.Tx) error { return b.send(ctx, tx) })
 }
 
-func insertDelivery(ctx context.Context, tx pgx.Tx, d *gateway.Delivery) error {
-	_, err := tx.Exec(ctx, `INSERT INTO deliveries (document_id, recipient, state, status, attempts, next_attempt_at, last_error, acknowledged_at, updated_at)
+func insertDelivery(b *batch, d *gateway.Delivery) {
+	b.exec(func(err error) error {
+		switch {
+		case isUnique(err):
+			return gateway.Errorf(gateway.ECONFLICT, "recipient %s is listed twice", d.Recipient)
+		case isForeignKey(err):
+			return gateway.Errorf(gateway.ENOTFOUND, "recipient %s is not registered", d.Recipient)
+		}
+		return fmt.Errorf("insert delivery %s/%s: %w", d.DocumentID, d.Recipient, err)
+	}, nil, `INSERT INTO deliveries (document_id, recipient, state, status, attempts, next_attempt_at, last_error, acknowledged_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		d.DocumentID, d.Recipient, string(d.State), string(d.Status), d.Attempts, nullTime(d.NextAttemptAt), d.LastError,
 		nullTime(d.AcknowledgedAt), dbTime(d.UpdatedAt))
-	switch {
-	case err == nil:
-		return nil
-	case isUnique(err):
-		return gateway.Errorf(gateway.ECONFLICT, "recipient %s is listed twice", d.Recipient)
-	case isForeignKey(err):
-		return gateway.Errorf(gateway.ENOTFOUND, "recipient %s is not registered", d.Recipient)
-	default:
-		return fmt.Errorf("insert delivery %s/%s: %w", d.DocumentID, d.Recipient, err)
-	}
 }
 
-// writeTrail inserts receipts before the events that name them.
-func writeTrail(ctx context.Context, tx pgx.Tx, events []*gateway.Event, receipts []*gateway.Receipt) error {
+// writeTrail queues receipts before the events that name them.
+func writeTrail(b *batch, events []*gateway.Event, receipts []*gateway.Receipt) {
 	for _, r := range receipts {
-		if _, err := tx.Exec(ctx, `INSERT INTO receipts (id, document_id, event, cms, at, pending) VALUES ($1, $2, $3, $4, $5, $6)`,
-			r.ID, r.DocumentID, r.Event, r.CMS, dbTime(r.At), r.Pending); err != nil {
+		b.exec(func(err error) error {
 			if isUnique(err) {
 				return gateway.Errorf(gateway.ECONFLICT, "receipt %s exists", r.ID)
 			}
 			return fmt.Errorf("insert receipt %s: %w", r.ID, err)
-		}
+		}, nil, `INSERT INTO receipts (id, document_id, event, cms, at, pending) VALUES ($1, $2, $3, $4, $5, $6)`,
+			r.ID, r.DocumentID, r.Event, r.CMS, dbTime(r.At), r.Pending)
 	}
 	for _, e := range events {
-		err := tx.QueryRow(ctx, `INSERT INTO events (document_id, type, actor, recipient, status, note, at, receipt_id, log_index)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
-			e.DocumentID, e.Type, e.Actor, e.Recipient, string(e.Status), e.Note, dbTime(e.At), nullString(e.ReceiptID), e.LogIndex).Scan(&e.Seq)
-		if err != nil {
-			if isForeignKey(err) {
+		b.queryRow(func(row pgx.Row) error {
+			err := row.Scan(&e.Seq)
+			switch {
+			case err == nil:
+				return nil
+			case isForeignKey(err):
 				return gateway.Errorf(gateway.ENOTFOUND, "event of %s names a missing document or receipt", e.DocumentID)
 			}
 			return fmt.Errorf("insert event: %w", err)
-		}
+		},
+			`INSERT INTO events (document_id, type, actor, recipient, status, note, at, receipt_id, log_index)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
+			e.DocumentID, e.Type, e.Actor, e.Recipient, string(e.Status), e.Note, dbTime(e.At), nullString(e.ReceiptID), e.LogIndex)
 	}
-	return nil
 }
 
 const documentColumns = `d.id, d.envelope, d.pdf, d.attachments, d.verification, d.state, d.submitted_at`
@@ -351,7 +348,9 @@ func (s *Store) UpdateDocument(ctx context.Context, id string, fn func(*gateway.
 				return gateway.Errorf(gateway.ENOTFOUND, "%s is not a recipient of document %s", dl.Recipient, id)
 			}
 		}
-		return writeTrail(ctx, tx, ch.Events, ch.Receipts)
+		var b batch
+		writeTrail(&b, ch.Events, ch.Receipts)
+		return b.send(ctx, tx)
 	})
 }
 

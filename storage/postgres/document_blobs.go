@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"docgate/gateway"
 )
@@ -29,41 +30,38 @@ func partDigests(d *gateway.Document) []string {
 // is read FOR SHARE, so a sweeper claiming it (FOR UPDATE) either waits for
 // this transaction, and then sees the reference, or has claimed it first,
 // and then this one sees deleting and refuses.
-func referenceBlobs(ctx context.Context, tx pgx.Tx, d *gateway.Document) error {
+func referenceBlobs(b *batch, d *gateway.Document) {
 	for _, h := range partDigests(d) {
-		if _, err := tx.Exec(ctx, `INSERT INTO blobs (sha256, put_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, h, dbTime(d.SubmittedAt)); err != nil {
-			return fmt.Errorf("reference blob %s: %w", h, err)
-		}
-		var deleting bool
-		if err := tx.QueryRow(ctx, `SELECT deleting FROM blobs WHERE sha256 = $1 FOR SHARE`, h).Scan(&deleting); err != nil {
-			return fmt.Errorf("reference blob %s: %w", h, err)
-		}
-		if deleting {
-			return gateway.Errorf(gateway.ECONFLICT, "a part of the document is being removed from storage as unreferenced; submit again")
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO document_parts (document_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING`, d.ID, h); err != nil {
-			return fmt.Errorf("reference blob %s: %w", h, err)
-		}
+		fail := func(err error) error { return fmt.Errorf("reference blob %s: %w", h, err) }
+		b.exec(fail, nil, `INSERT INTO blobs (sha256, put_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, h, dbTime(d.SubmittedAt))
+		b.queryRow(func(row pgx.Row) error {
+			var deleting bool
+			if err := row.Scan(&deleting); err != nil {
+				return fail(err)
+			}
+			if deleting {
+				return gateway.Errorf(gateway.ECONFLICT, "a part of the document is being removed from storage as unreferenced; submit again")
+			}
+			return nil
+		}, `SELECT deleting FROM blobs WHERE sha256 = $1 FOR SHARE`, h)
+		b.exec(fail, nil, `INSERT INTO document_parts (document_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING`, d.ID, h)
 	}
-	return nil
 }
 
 // MarkBlobs records blobs a submission is about to write. ECONFLICT when
-// one is being deleted.
+// one is being deleted. The statements go in one round trip.
 func (s *Store) MarkBlobs(ctx context.Context, digests []string, at time.Time) error {
-	return s.WithTx(ctx, func(tx pgx.Tx) error {
-		for _, h := range digests {
-			tag, err := tx.Exec(ctx, `INSERT INTO blobs (sha256, put_at) VALUES ($1, $2)
-				ON CONFLICT (sha256) DO UPDATE SET put_at = excluded.put_at WHERE NOT blobs.deleting`, h, dbTime(at))
-			if err != nil {
-				return fmt.Errorf("mark blob %s: %w", h, err)
-			}
+	var b batch
+	for _, h := range digests {
+		b.exec(func(err error) error { return fmt.Errorf("mark blob %s: %w", h, err) }, func(tag pgconn.CommandTag) error {
 			if tag.RowsAffected() == 0 {
 				return gateway.Errorf(gateway.ECONFLICT, "a part of the document is being removed from storage as unreferenced; submit again")
 			}
-		}
-		return nil
-	})
+			return nil
+		}, `INSERT INTO blobs (sha256, put_at) VALUES ($1, $2)
+			ON CONFLICT (sha256) DO UPDATE SET put_at = excluded.put_at WHERE NOT blobs.deleting`, h, dbTime(at))
+	}
+	return s.WithTx(ctx, func(tx pgx.Tx) error { return b.send(ctx, tx) })
 }
 
 // ClaimOrphanBlobs marks unreferenced blobs unmarked since before as being
