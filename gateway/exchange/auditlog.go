@@ -3,6 +3,8 @@ package exchange
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
+	"sync"
 	"time"
 
 	"docgate/gateway"
@@ -13,6 +15,11 @@ import (
 // log and records each leaf's index on its event. It runs after the commit:
 // the change and its receipts stand even when the log is unreachable, and
 // the failure is logged, and BackfillLog appends those events later.
+//
+// Appends are serialised by the log (one transaction at a time on every
+// replica), so appends that arrive while one runs wait and go together in
+// the next (see logQueue): under load each submission no longer pays a log
+// transaction of its own. Every caller still returns with its indexes set.
 func (s *Service) appendLog(ctx context.Context, doc *gateway.Document, events []*gateway.Event) {
 	if s.Log == nil || len(events) == 0 {
 		return
@@ -21,34 +28,123 @@ func (s *Service) appendLog(ctx context.Context, doc *gateway.Document, events [
 	if b, err := hex.DecodeString(doc.PDF.SHA256); err == nil && len(b) == 32 {
 		copy(pdf[:], b)
 	}
-	recs := make([]auditlog.LeafRecord, len(events))
+	j := &logJob{doc: doc.ID, events: events, recs: make([]auditlog.LeafRecord, len(events)), done: make(chan struct{})}
 	for i, e := range events {
 		to := doc.Envelope.To
 		if e.Recipient != "" {
 			to = []string{e.Recipient}
 		}
-		recs[i] = auditlog.LeafRecord{DocumentID: doc.ID, From: doc.Envelope.From, To: to, Event: e.Type, PDFSHA256: pdf,
+		j.recs[i] = auditlog.LeafRecord{DocumentID: doc.ID, From: doc.Envelope.From, To: to, Event: e.Type, PDFSHA256: pdf,
 			Time: e.At, EvidenceID: e.ReceiptID}
 	}
-	first, err := s.Log.Append(context.WithoutCancel(ctx), recs...)
-	if err != nil {
-		s.logger().ErrorContext(ctx, "audit log append failed; these events have no log index", "document", doc.ID, "events", len(events), "err", err)
+	s.logq.run(j, func(jobs []*logJob) { s.appendJobs(context.WithoutCancel(ctx), jobs) })
+	if j.err != nil {
+		s.logger().ErrorContext(ctx, "audit log append failed; these events have no log index", "document", doc.ID, "events", len(events), "err", j.err)
 		return
 	}
-	indexes := make(map[string]int64, len(events))
 	for i, e := range events {
-		indexes[e.ReceiptID] = int64(first) + int64(i)
+		idx := int64(j.first) + int64(i)
+		e.LogIndex = &idx
+	}
+}
+
+// appendJobs appends the leaves of jobs in one call, each job's leaves
+// together and in order, and records all their indexes in one transaction.
+func (s *Service) appendJobs(ctx context.Context, jobs []*logJob) {
+	var recs []auditlog.LeafRecord
+	for _, j := range jobs {
+		recs = append(recs, j.recs...)
+	}
+	first, err := s.Log.Append(ctx, recs...)
+	if err != nil {
+		for _, j := range jobs {
+			j.err = err
+		}
+		return
+	}
+	indexes := make(map[string]int64, len(recs))
+	next := first
+	for _, j := range jobs {
+		j.first = next
+		for i, e := range j.events {
+			indexes[e.ReceiptID] = int64(next) + int64(i)
+		}
+		next += uint64(len(j.events))
 	}
 	// One transaction for all of them: a statement per event was a quarter of
 	// a submit's time (issue 4).
-	if err := s.Store.SetLogIndexes(context.WithoutCancel(ctx), indexes); err != nil {
-		s.logger().ErrorContext(ctx, "record audit log indexes", "document", doc.ID, "first", first, "events", len(events), "err", err)
+	if err := s.Store.SetLogIndexes(ctx, indexes); err != nil {
+		s.logger().ErrorContext(ctx, "record audit log indexes", "first", first, "events", len(recs), "err", err)
+		for _, j := range jobs {
+			j.err = fmt.Errorf("record the indexes of leaves appended at %d: %w", first, err)
+		}
+	}
+}
+
+// logJob is one change's events waiting to be appended.
+type logJob struct {
+	doc    string
+	events []*gateway.Event
+	recs   []auditlog.LeafRecord
+	done   chan struct{}
+	first  uint64 // set with err before done is closed
+	err    error
+}
+
+// logQueue groups appends: the first caller to find no append running runs
+// one for everything queued by then, again and again until the queue is
+// empty; the others wait for their job to be done. No goroutine outlives a
+// call, and a lone caller appends at once, as before.
+type logQueue struct {
+	mu      sync.Mutex
+	pending []*logJob
+	running bool
+}
+
+// maxLogJobs bounds how many jobs go into one append.
+const maxLogJobs = 256
+
+func (q *logQueue) run(j *logJob, appendJobs func([]*logJob)) {
+	q.mu.Lock()
+	q.pending = append(q.pending, j)
+	if q.running {
+		q.mu.Unlock()
+		<-j.done
 		return
 	}
-	for _, e := range events {
-		idx := indexes[e.ReceiptID]
-		e.LogIndex = &idx
+	q.running = true
+	var jobs []*logJob
+	defer func() {
+		// Only a panic in appendJobs gets here with jobs unfinished: fail
+		// them and whatever waits, so that no caller waits forever and the
+		// next append can lead.
+		if r := recover(); r != nil {
+			q.mu.Lock()
+			jobs = append(jobs, q.pending...)
+			q.pending, q.running = nil, false
+			q.mu.Unlock()
+			for _, d := range jobs {
+				d.err = fmt.Errorf("audit log append panicked: %v", r)
+				close(d.done)
+			}
+			panic(r)
+		}
+	}()
+	for len(q.pending) > 0 {
+		n := min(len(q.pending), maxLogJobs)
+		jobs = q.pending[:n:n]
+		q.pending = q.pending[n:]
+		q.mu.Unlock()
+		appendJobs(jobs)
+		for _, d := range jobs {
+			close(d.done)
+		}
+		jobs = nil
+		q.mu.Lock()
 	}
+	q.pending = nil
+	q.running = false
+	q.mu.Unlock()
 }
 
 // logGrace is how old an event without a log index must be before the

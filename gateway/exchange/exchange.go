@@ -45,6 +45,8 @@ type Service struct {
 	TempDir string
 	Now     func() time.Time
 	Logger  *slog.Logger
+
+	logq logQueue // groups concurrent audit log appends
 }
 
 func (s *Service) now() time.Time {
