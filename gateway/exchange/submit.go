@@ -57,7 +57,8 @@ func (s *Service) spool(u *Upload, limit int64, what string) (*spooled, error) {
 	}
 	os.Remove(f.Name()) // unlinked now, gone when closed, even after a crash
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(u.Body, limit+1))
+	buf := make([]byte, spoolBuffer)
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), fullReader{io.LimitReader(u.Body, limit+1)}, buf)
 	if err != nil {
 		f.Close()
 		var ge *gateway.Error
@@ -75,6 +76,22 @@ func (s *Service) spool(u *Upload, limit int64, what string) (*spooled, error) {
 		ct = "application/octet-stream"
 	}
 	return &spooled{file: f, part: gateway.Part{Name: cleanName(u.Name), ContentType: ct, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}}, nil
+}
+
+// spoolBuffer is how much of an upload is written to the spool file at once.
+const spoolBuffer = 256 << 10
+
+// fullReader fills each buffer it is given before returning, but at the end:
+// an HTTP multipart part comes in pieces of at most 4 KiB, and writing each
+// piece to the spool file on its own was a system call per 4 KiB.
+type fullReader struct{ r io.Reader }
+
+func (f fullReader) Read(p []byte) (int, error) {
+	n, err := io.ReadFull(f.r, p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil
+	}
+	return n, err
 }
 
 // cleanName keeps only the base name of what a client calls its file.
