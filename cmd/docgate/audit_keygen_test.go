@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"docgate/gateway/auditlog"
 )
@@ -158,5 +162,22 @@ func TestAuditKeygenListed(t *testing.T) {
 	out := mustRun(t, nil, "audit", "-h")
 	if !strings.Contains(out, "keygen --out FILE [--origin NAME] [--force]") {
 		t.Errorf("audit help does not list keygen:\n%s", out)
+	}
+}
+
+// TestServeDevRefusesBadLogOrigin checks that --dev does not write a log key
+// it could never load again: every later start would fail on it.
+func TestServeDevRefusesBadLogOrigin(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code, _, errs := runDocgate(ctx, nil, "serve", "--dev", "--data", dir, "--addr", "127.0.0.1:0", "--log-origin", "a b")
+	if code != exitUsage || !strings.Contains(errs, "--log-origin") {
+		t.Fatalf("serve --dev --log-origin 'a b': exit %d, stderr %q; want exit %d naming --log-origin", code, errs, exitUsage)
+	}
+	for _, name := range []string{"log.key", "log.pub"} {
+		if _, err := os.Stat(filepath.Join(dir, "pki", name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("pki/%s after a refused origin: %v, want it absent", name, err)
+		}
 	}
 }

@@ -74,7 +74,7 @@ func commands() []command {
 		{"trail", "a document's events and receipts", runTrail},
 		{"receipts", "download a document's receipts", runReceipts},
 		{"receipt", "verify a receipt offline (verify)", runReceipt},
-		{"audit", "the tamper-evident log: checkpoint, consistency, prove, full, export, verify", runAudit},
+		{"audit", "the tamper-evident log: checkpoint, consistency, prove, full, export, verify, keygen", runAudit},
 		{"bench", "measure a running gateway: submit, fetch and acknowledge N signed documents", runBench},
 		{"version", "print the version", runVersion},
 	}

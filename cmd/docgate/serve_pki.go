@@ -197,8 +197,13 @@ func openLog(cfg *ServeConfig, store gateway.Store, logger *slog.Logger) (*audit
 			origin = defaultLogOrigin
 		}
 		skey, vkey, err := auditlog.GenerateKey(rand.Reader, origin)
+		if err == nil {
+			// GenerateKey takes any name; check it as loading the key
+			// will, before a key that can never load is written.
+			_, err = auditlog.NewSigner(skey)
+		}
 		if err != nil {
-			return nil, "", failf("serve: generate the log key: %v", err)
+			return nil, "", usageErrorf("serve: --log-origin %q is not a log name (non-empty UTF-8 without spaces or '+'): %v", origin, err)
 		}
 		if err := os.MkdirAll(filepath.Dir(cfg.LogKeyFile), 0o700); err != nil {
 			return nil, "", failf("serve: create the log key's directory: %v", err)
@@ -206,7 +211,7 @@ func openLog(cfg *ServeConfig, store gateway.Store, logger *slog.Logger) (*audit
 		if err := writeFileExclusive(cfg.LogKeyFile, []byte(skey+"\n")); err != nil {
 			return nil, "", failf("serve: write the log key: %v", err)
 		}
-		pub := strings.TrimSuffix(cfg.LogKeyFile, filepath.Ext(cfg.LogKeyFile)) + ".pub"
+		pub := logPubPath(cfg.LogKeyFile)
 		if err := writeFileAtomic(pub, []byte(vkey+"\n"), 0o644); err != nil {
 			return nil, "", failf("serve: write the log's public key: %v", err)
 		}
