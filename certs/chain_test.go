@@ -2,12 +2,15 @@ package certs_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -299,4 +302,151 @@ func TestVerifyChainUntrusted(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestVerifyChainNoAnchors checks the shortcut Verify takes when nothing is
+// trusted against the full chain building it skips: a store whose only
+// anchor is a stranger root reaches no chain either, through x509, so every
+// case must come out the same bar the reason's wording.
+func TestVerifyChainNoAnchors(t *testing.T) {
+	root := mustRoot(t, "Root")
+	inter := mustCert(t, "Intermediate", root, isCA(1))
+	leaf := mustCert(t, "Signer", inter)
+	expired := mustCert(t, "Old signer", inter, validity(t0.AddDate(-2, 0, 0), t0.AddDate(0, 0, -10)))
+	future := mustCert(t, "Future signer", inter, validity(t0.AddDate(0, 0, 10), t0.AddDate(1, 0, 0)))
+	// Valid for no time at all: there is no moment to look for its chain at.
+	instant := mustCert(t, "Instant signer", inter, validity(t0, t0))
+	critical := mustCert(t, "Critical extension", inter, func(c *x509.Certificate) {
+		c.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{5, 0}}}
+	})
+	notCA := mustCert(t, "Not a CA", root, keyUsage(x509.KeyUsageCertSign|x509.KeyUsageDigitalSignature))
+	underNotCA := mustCert(t, "Under a non-CA", notCA)
+	caUnderNotCA := mustCert(t, "CA under a non-CA", notCA, isCA(1))
+	deepUnderNotCA := mustCert(t, "Two below a non-CA", caUnderNotCA)
+	decoy := mustCert(t, "Intermediate", root)
+	expiredInter := mustCert(t, "Intermediate", root, isCA(1), validity(t0.AddDate(-3, 0, 0), t0.AddDate(0, 0, -1)))
+	broken := *inter.cert
+	broken.Signature = append([]byte(nil), inter.cert.Signature...)
+	broken.Signature[len(broken.Signature)-1] ^= 1
+	chain := []*x509.Certificate{inter.cert, root.cert}
+
+	tests := []struct {
+		name  string
+		leaf  *x509.Certificate
+		inter []*x509.Certificate
+		at    time.Time
+	}{
+		{"whole chain", leaf.cert, chain, t0},
+		{"nothing handed in", leaf.cert, nil, t0},
+		{"root itself", root.cert, chain, t0},
+		{"intermediate signature broken", leaf.cert, []*x509.Certificate{&broken, root.cert}, t0},
+		{"intermediate expired", leaf.cert, []*x509.Certificate{expiredInter.cert, root.cert}, t0},
+		{"signed after the leaf expired", expired.cert, chain, t0},
+		{"signed before the leaf was valid", future.cert, chain, t0},
+		{"leaf valid for no time, signed after", instant.cert, chain, t0.Add(time.Hour)},
+		{"leaf valid for no time, signed before", instant.cert, chain, t0.Add(-time.Hour)},
+		{"unhandled critical extension", critical.cert, chain, t0},
+		{"issuer is not a CA", underNotCA.cert, []*x509.Certificate{notCA.cert, root.cert}, t0},
+		{"issuer's issuer is not a CA", deepUnderNotCA.cert, []*x509.Certificate{caUnderNotCA.cert, notCA.cert, root.cert}, t0},
+		{"issuer is not a CA and expired signing", underNotCA.cert, []*x509.Certificate{notCA.cert}, t0.AddDate(2, 0, 0)},
+		{"a non-CA shares the issuer's name", leaf.cert, []*x509.Certificate{decoy.cert, inter.cert, root.cert}, t0},
+	}
+	none := certs.NewTrustStore()
+	stranger := certs.NewTrustStore()
+	stranger.AddAnchor(mustRoot(t, "Stranger root").cert)
+	ctx := context.Background()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, gotErr := none.Verify(ctx, tc.leaf, tc.inter, tc.at, certs.VerifyOptions{Now: t0})
+			want, wantErr := stranger.Verify(ctx, tc.leaf, tc.inter, tc.at, certs.VerifyOptions{Now: t0})
+			if got == nil || want == nil || gotErr == nil || wantErr == nil {
+				t.Fatalf("got %v %v, want %v %v", got, gotErr, want, wantErr)
+			}
+			if got.Indication != want.Indication || got.SubIndication != want.SubIndication ||
+				fmt.Sprint(got.Subjects) != fmt.Sprint(want.Subjects) || fmt.Sprint(got.Notes) != fmt.Sprint(want.Notes) {
+				t.Fatalf("no anchors: %s/%s %v %q (%s)\nstranger:   %s/%s %v %q (%s)",
+					got.Indication, got.SubIndication, got.Subjects, got.Notes, got.Reason,
+					want.Indication, want.SubIndication, want.Subjects, want.Notes, want.Reason)
+			}
+			if got.SubIndication == certs.SubNoCertificateChainFound {
+				if !strings.HasPrefix(got.Reason, "no trust anchor is configured") {
+					t.Fatalf("reason %q does not say that nothing is trusted", got.Reason)
+				}
+			} else if got.Reason != want.Reason {
+				t.Fatalf("reason %q, want %q", got.Reason, want.Reason)
+			}
+		})
+	}
+}
+
+// TestVerifyChainNoAnchorsChecksNoSignature shows what the shortcut saves:
+// with no anchor, not one certificate signature is checked on the way to the
+// answer, while a store with an anchor checks them.
+func TestVerifyChainNoAnchorsChecksNoSignature(t *testing.T) {
+	root := mustRoot(t, "Root")
+	inter := mustCert(t, "Intermediate", root, isCA(1))
+	leaf := mustCert(t, "Signer", inter)
+	var checks int
+	chain := []*x509.Certificate{countSignatureChecks(t, inter.cert, &checks), countSignatureChecks(t, root.cert, &checks)}
+
+	anchored := certs.NewTrustStore()
+	anchored.AddAnchor(mustRoot(t, "Stranger root").cert)
+	if res, _ := anchored.Verify(context.Background(), leaf.cert, chain, t0, certs.VerifyOptions{Now: t0}); res.SubIndication != certs.SubNoCertificateChainFound || checks == 0 {
+		t.Fatalf("with an anchor: %s, %d signature checks; the probe does not count", res.SubIndication, checks)
+	}
+	checks = 0
+	res, _ := certs.NewTrustStore().Verify(context.Background(), leaf.cert, chain, t0, certs.VerifyOptions{Now: t0})
+	if res.SubIndication != certs.SubNoCertificateChainFound || checks != 0 {
+		t.Fatalf("no anchors: %s, %d signature checks, want none", res.SubIndication, checks)
+	}
+}
+
+// TestVerifyChainNoAnchorsIgnoresSystemRoots guards the empty roots pool: to
+// x509 a nil pool means the system's roots, under which a system root
+// handed in as the signer would be a chain of one.
+func TestVerifyChainNoAnchorsIgnoresSystemRoots(t *testing.T) {
+	cs, err := certs.LoadCertificateFile("/etc/ssl/certs/ca-certificates.crt")
+	if err != nil {
+		t.Skipf("no system roots to try: %v", err)
+	}
+	now := time.Now()
+	for _, c := range cs {
+		if now.Before(c.NotBefore) || now.After(c.NotAfter) || len(c.UnhandledCriticalExtensions) > 0 {
+			continue
+		}
+		res, err := certs.NewTrustStore().Verify(context.Background(), c, nil, now, certs.VerifyOptions{Now: now})
+		if err == nil || res.SubIndication != certs.SubNoCertificateChainFound || len(res.Chain) != 0 {
+			t.Fatalf("system root %s: %s/%s %v", certs.SubjectString(c), res.Indication, res.SubIndication, res.Subjects)
+		}
+		return
+	}
+	t.Skip("no system root valid now")
+}
+
+// countSignatureChecks returns a copy of c whose P-256 key counts the
+// signatures verified with it: under a curve of another name ecdsa verifies
+// through the curve's own methods, one ScalarBaseMult per signature.
+func countSignatureChecks(tb testing.TB, c *x509.Certificate, n *int) *x509.Certificate {
+	tb.Helper()
+	pub, ok := c.PublicKey.(*ecdsa.PublicKey)
+	if !ok || pub.Curve != elliptic.P256() {
+		tb.Fatalf("%s: not a P-256 key", certs.SubjectString(c))
+	}
+	params := *elliptic.P256().Params()
+	cp := *c
+	cp.PublicKey = &ecdsa.PublicKey{Curve: countingCurve{elliptic.P256(), &params, n}, X: pub.X, Y: pub.Y}
+	return &cp
+}
+
+type countingCurve struct {
+	elliptic.Curve
+	params *elliptic.CurveParams
+	n      *int
+}
+
+func (c countingCurve) Params() *elliptic.CurveParams { return c.params }
+
+func (c countingCurve) ScalarBaseMult(k []byte) (*big.Int, *big.Int) {
+	*c.n++
+	return c.Curve.ScalarBaseMult(k)
 }
