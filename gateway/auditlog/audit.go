@@ -38,7 +38,7 @@ func Audit(ctx context.Context, store Storage, v *Verifier, checkpoint []byte) e
 	var ids []NodeID
 	var want [][]byte
 	visit := func(id compact.NodeID, h []byte) {
-		ids = append(ids, id)
+		ids = append(ids, nodeID(id))
 		want = append(want, h)
 	}
 	for begin := uint64(0); begin < sc.Size; begin += auditChunk {

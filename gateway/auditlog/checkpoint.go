@@ -20,7 +20,7 @@ import (
 var ErrVerification = errors.New("auditlog: verification failed")
 
 // HashSize is the size of every hash in the log (SHA-256).
-const HashSize = 32
+const HashSize = gateway.AuditLogHashSize
 
 // maxNoteSize bounds checkpoints and proofs read from outside; real ones are
 // a few hundred bytes plus about a hundred per cosignature.

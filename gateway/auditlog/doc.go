@@ -7,12 +7,13 @@
 // The log holds canonical records of events (LeafRecord), never document
 // content: the PDF appears only as its SHA-256 digest.
 //
-// What it must not do: import the exchange or the metadata stores (it defines
-// the narrow Storage it needs, and storage adapters implement it); rewrite or
-// drop a leaf once appended; sign a checkpoint it cannot compute from stored
-// hashes; or accept a proof without first checking the checkpoint's signature
-// by the log key, because an auditor who checks only the Merkle path can be
-// shown any tree at all.
+// What it must not do: import the exchange or the metadata stores (the narrow
+// Storage it needs is gateway.AuditLogStorage, which storage adapters
+// implement without importing this package); rewrite or drop a leaf once
+// appended; sign a checkpoint it cannot compute from stored hashes; or accept
+// a proof without first checking the checkpoint's signature by the log key,
+// because an auditor who checks only the Merkle path can be shown any tree at
+// all.
 //
 // The tree math (leaf and node hashing, compact ranges, proof node selection
 // and verification) comes from github.com/transparency-dev/merkle; this package

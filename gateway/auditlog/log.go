@@ -92,7 +92,7 @@ func (l *Log) AppendData(ctx context.Context, data [][]byte) (uint64, error) {
 		// Every node the append completes is reported once, leaves first;
 		// those are exactly the perfect subtrees Storage keeps.
 		nodes := make([]Node, 0, 2*len(hashes)+64)
-		visit := func(id compact.NodeID, h []byte) { nodes = append(nodes, Node{ID: id, Hash: h}) }
+		visit := func(id compact.NodeID, h []byte) { nodes = append(nodes, Node{ID: nodeID(id), Hash: h}) }
 		for _, h := range hashes {
 			if err := r.Append(h, visit); err != nil {
 				return fmt.Errorf("append leaf %d: %w", r.End(), err)
@@ -113,8 +113,7 @@ func (l *Log) AppendData(ctx context.Context, data [][]byte) (uint64, error) {
 // rangeAt loads the compact range [0, size): the roots of the perfect
 // subtrees that make up the tree, at most one per level.
 func (l *Log) rangeAt(ctx context.Context, read func(context.Context, []NodeID) ([][]byte, error), size uint64) (*compact.Range, error) {
-	ids := compact.RangeNodes(0, size, nil)
-	hashes, err := read(ctx, ids)
+	hashes, err := read(ctx, nodeIDs(compact.RangeNodes(0, size, nil)))
 	if err != nil {
 		return nil, fmt.Errorf("read compact range of %d: %w", size, err)
 	}
@@ -276,7 +275,7 @@ func (l *Log) ConsistencyProof(ctx context.Context, from, to uint64) ([][]byte, 
 // fetch reads the stored nodes a proof needs and folds the ephemeral ones
 // (roots of incomplete subtrees on the right edge) into single hashes.
 func (l *Log) fetch(ctx context.Context, nodes proof.Nodes) ([][]byte, error) {
-	hashes, err := l.store.ReadNodes(ctx, nodes.IDs)
+	hashes, err := l.store.ReadNodes(ctx, nodeIDs(nodes.IDs))
 	if err != nil {
 		return nil, fmt.Errorf("read proof nodes: %w", err)
 	}

@@ -9,19 +9,8 @@ import (
 )
 
 // CheckpointStorage is implemented by a Storage that also keeps the largest
-// checkpoint the log has signed. A Log remembers that checkpoint in memory
-// only; kept beside the tree, it survives a restart and is shared by every
-// replica, so none of them signs a checkpoint that does not extend one any of
-// them signed before, even after the tables were rolled back while the
-// gateway was down.
-type CheckpointStorage interface {
-	// LastCheckpoint returns the signed checkpoint kept with the largest
-	// size, or nil when none was. EUNAVAILABLE.
-	LastCheckpoint(ctx context.Context) ([]byte, error)
-	// SaveCheckpoint keeps signed, a checkpoint of size leaves, unless one of
-	// the same or a larger size is kept already. EUNAVAILABLE.
-	SaveCheckpoint(ctx context.Context, size uint64, signed []byte) error
-}
+// checkpoint the log has signed; see gateway.AuditLogCheckpointStorage.
+type CheckpointStorage = gateway.AuditLogCheckpointStorage
 
 // lastSigned returns the largest checkpoint this Log or, through a
 // CheckpointStorage, any Log on the same storage has signed; Root is nil

@@ -10,72 +10,32 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 )
 
-// NodeID names a node of the tree: Level 0 holds leaf hashes, and the node
-// (Level, Index) covers leaves [Index<<Level, (Index+1)<<Level). In SQL it is
-// two integer columns and the primary key.
-type NodeID = compact.NodeID
+// The storage contract lives in package gateway, so that the stores that
+// implement it import only the domain; these names keep this package's
+// callers reading as before.
+type (
+	// NodeID names a node of the tree; see gateway.AuditLogNodeID.
+	NodeID = gateway.AuditLogNodeID
+	// Node is a stored node hash.
+	Node = gateway.AuditLogNode
+	// Storage keeps the log; see gateway.AuditLogStorage.
+	Storage = gateway.AuditLogStorage
+	// AppendTx is the view of the log inside Storage.Append.
+	AppendTx = gateway.AuditLogAppendTx
+)
 
-// Node is a stored node hash.
-type Node struct {
-	ID   NodeID
-	Hash []byte // 32 bytes
+// nodeID converts the tree library's node ID to the one Storage takes.
+func nodeID(id compact.NodeID) NodeID {
+	return NodeID{Level: uint64(id.Level), Index: id.Index}
 }
 
-// Storage keeps the log: the leaf data and the hash of every perfect subtree
-// (every node whose leaves have all been appended). Those nodes are immutable
-// once written, so the root at any size, an inclusion proof and a
-// consistency proof each read O(log n) of them, and an append writes about
-// two per leaf.
-//
-// Concurrency: several gateway replicas append to one log. Append must
-// serialise its callbacks across all of them (in PostgreSQL: a row lock on
-// the log's head row with SELECT ... FOR UPDATE, or an advisory lock) and
-// commit the leaves, the nodes and the new size atomically. Readers take no
-// lock: they read the committed size and then only nodes below it, which
-// nobody rewrites.
-//
-// A schema that fits (PostgreSQL; SQLite alike with BLOB and INTEGER):
-//
-//	auditlog_head   (log_id int PRIMARY KEY, size bigint NOT NULL)   -- locked FOR UPDATE by Append
-//	auditlog_leaves (idx bigint PRIMARY KEY, data bytea NOT NULL)
-//	auditlog_nodes  (level smallint, idx bigint, hash bytea NOT NULL, PRIMARY KEY (level, idx))
-//
-// Indexes stay below 2^63, so signed 64-bit columns hold them. ReadNodes is
-// one query (for example WHERE (level, idx) IN (...) or = ANY of two arrays),
-// and Write one COPY or multi-row INSERT per table.
-//
-// Implementations: MemoryStorage here, for tests; storage/sqlite and
-// storage/postgres are to follow, and auditlogtest.TestStorage is the
-// conformance suite each must pass.
-type Storage interface {
-	// Size returns the number of leaves committed. EUNAVAILABLE.
-	Size(ctx context.Context) (uint64, error)
-	// ReadNodes returns the hashes of ids, in order, in one round trip. A
-	// node that is not stored is EINTERNAL (the log is corrupt, or the caller
-	// asked beyond the committed size). EUNAVAILABLE.
-	ReadNodes(ctx context.Context, ids []NodeID) ([][]byte, error)
-	// ReadLeaves returns the data of leaves [begin, end). EINVALID when the
-	// range is not within the committed size. EUNAVAILABLE.
-	ReadLeaves(ctx context.Context, begin, end uint64) ([][]byte, error)
-	// Append calls fn with the log locked for appending and commits what fn
-	// wrote when it returns nil; when it returns an error nothing is
-	// committed and Append returns that error. EUNAVAILABLE.
-	Append(ctx context.Context, fn func(ctx context.Context, tx AppendTx) error) error
-}
-
-// AppendTx is the view of the log inside Storage.Append.
-type AppendTx interface {
-	// Size returns the committed number of leaves; under the lock it cannot
-	// change until the callback returns.
-	Size(ctx context.Context) (uint64, error)
-	// ReadNodes is Storage.ReadNodes inside the lock.
-	ReadNodes(ctx context.Context, ids []NodeID) ([][]byte, error)
-	// Write adds leaves at indexes first, first+1, ... and the nodes their
-	// appending completed; the size becomes first+len(leaves) on commit. It
-	// is called at most once per callback, with first equal to Size.
-	// ECONFLICT when a node or leaf exists already with another value, or
-	// first is not the size.
-	Write(ctx context.Context, first uint64, leaves [][]byte, nodes []Node) error
+// nodeIDs converts a list of node IDs for Storage.ReadNodes.
+func nodeIDs(ids []compact.NodeID) []NodeID {
+	out := make([]NodeID, len(ids))
+	for i, id := range ids {
+		out[i] = nodeID(id)
+	}
+	return out
 }
 
 // MemoryStorage is a Storage in memory, for tests and benchmarks. It counts
@@ -119,7 +79,7 @@ func (m *MemoryStorage) ReadNodes(ctx context.Context, ids []NodeID) ([][]byte, 
 	defer m.mu.RUnlock()
 	out := make([][]byte, len(ids))
 	for i, id := range ids {
-		if id.Level >= uint(len(m.levels)) || id.Index >= uint64(len(m.levels[id.Level])/32) {
+		if id.Level >= uint64(len(m.levels)) || id.Index >= uint64(len(m.levels[id.Level])/32) {
 			return nil, gateway.Errorf(gateway.EINTERNAL, "node %d/%d is not stored", id.Level, id.Index)
 		}
 		off := id.Index * 32
@@ -179,7 +139,7 @@ func (m *MemoryStorage) commit(tx *memoryTx) error {
 		if len(n.Hash) != 32 {
 			return gateway.Errorf(gateway.EINVALID, "node %d/%d: hash of %d bytes", n.ID.Level, n.ID.Index, len(n.Hash))
 		}
-		for uint(len(next)) <= n.ID.Level {
+		for uint64(len(next)) <= n.ID.Level {
 			next = append(next, 0)
 		}
 		if n.ID.Index != next[n.ID.Level] {
@@ -188,7 +148,7 @@ func (m *MemoryStorage) commit(tx *memoryTx) error {
 		next[n.ID.Level]++
 	}
 	for _, n := range tx.nodes {
-		for uint(len(m.levels)) <= n.ID.Level {
+		for uint64(len(m.levels)) <= n.ID.Level {
 			m.levels = append(m.levels, nil)
 		}
 		m.levels[n.ID.Level] = append(m.levels[n.ID.Level], n.Hash...)

@@ -2,8 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -285,12 +283,4 @@ func (w *Workers) lost(log *slog.Logger, what string, err error) {
 		return
 	}
 	log.Warn("push delivery: "+what, "err", err)
-}
-
-// NewClaimToken returns a random claim identifier; stores call it so that
-// every claim is distinct even when one worker claims a job twice.
-func NewClaimToken(worker string) string {
-	var b [8]byte
-	rand.Read(b[:])
-	return worker + ":" + hex.EncodeToString(b[:])
 }

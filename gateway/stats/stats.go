@@ -11,82 +11,30 @@
 package stats
 
 import (
-	"context"
 	"fmt"
 	"time"
 
 	"docgate/gateway"
 )
 
-// Query is what the store aggregates over: the deliveries of documents
-// submitted in [Start, End), optionally only those one agency sent or
-// received.
-type Query struct {
-	Start, End time.Time
-	// Agency limits the report to one agency's numbers; empty means all.
-	Agency string
-	// Offset is the report's time zone as seconds east of UTC: a month is
-	// the calendar month there. A fixed offset suffices for Vietnam, which
-	// keeps no daylight saving time.
-	Offset int
-	// Now decides which due dates have passed.
-	Now time.Time
-	// Bounds are the upper bounds of the latency histogram's buckets,
-	// ascending; a last bucket holds everything above the last bound.
-	Bounds []time.Duration
-}
-
-// Volume is one agency's documents in one month.
-type Volume struct {
-	Agency string `json:"agency"`
-	Month  string `json:"month"` // YYYY-MM in the report's time zone
-	// Sent counts documents the agency submitted; Dispatches counts their
-	// recipients, one paper letter each in the old way.
-	Sent       int64 `json:"sent"`
-	Dispatches int64 `json:"dispatches"`
-	// Received counts documents addressed to the agency.
-	Received int64 `json:"received"`
-}
-
-// Latency describes how long a step took after submission, over the
-// deliveries that reached it.
-type Latency struct {
-	Count int64 `json:"count"`
-	// P50, P90 and P99 are nearest-rank percentiles: the smallest latency
-	// at least that share of deliveries did not exceed. Zero when Count is.
-	P50 time.Duration `json:"p50"`
-	P90 time.Duration `json:"p90"`
-	P99 time.Duration `json:"p99"`
-	// Histogram counts deliveries per bucket of Query.Bounds: bucket i
-	// holds latencies in (Bounds[i-1], Bounds[i]]; the last one, above the
-	// last bound.
-	Histogram []int64 `json:"histogram"`
-}
-
-// OnTime counts the deliveries of documents with a due date by how their
-// processing went. Rejected and recalled deliveries are not counted: nothing
-// was due from them.
-type OnTime struct {
-	OnTime  int64 `json:"onTime"`  // done at or before the due date
-	Late    int64 `json:"late"`    // done after it
-	Overdue int64 `json:"overdue"` // not done, and the due date has passed
-	Open    int64 `json:"open"`    // not done, due date still ahead
-}
-
-// Store aggregates in the database. Implementations: storage/sqlite,
-// storage/postgres (conformance suite in storage/storetest).
-type Store interface {
-	// Volumes returns one row per agency and month with any document,
-	// ordered by agency then month.
-	Volumes(ctx context.Context, q *Query) ([]Volume, error)
-	// Latency measures, for each delivery of the query that has an event
-	// of the given type, the time from the document's submission to that
-	// event: to the latest one when last is set, else to the first.
-	Latency(ctx context.Context, q *Query, event string, last bool) (*Latency, error)
-	// OnTime compares the first "done" status of each delivery with the
-	// envelope's due date.
-	OnTime(ctx context.Context, q *Query) (*OnTime, error)
-}
+// The store's contract lives in package gateway, so that the stores that
+// implement it import only the domain; these names keep this package's
+// callers reading as before.
+type (
+	// Query is what the store aggregates over; see gateway.StatsQuery.
+	Query = gateway.StatsQuery
+	// Volume is one agency's documents in one month; see
+	// gateway.StatsVolume.
+	Volume = gateway.StatsVolume
+	// Latency describes how long a step took after submission; see
+	// gateway.StatsLatency.
+	Latency = gateway.StatsLatency
+	// OnTime counts deliveries by how their processing went against their
+	// due date; see gateway.StatsOnTime.
+	OnTime = gateway.StatsOnTime
+	// Store aggregates in the database; see gateway.StatsStore.
+	Store = gateway.StatsStore
+)
 
 // Month is a calendar month.
 type Month struct {

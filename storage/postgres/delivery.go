@@ -39,7 +39,7 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 	}
 	at = dbTime(at)
 	until := dbTime(at.Add(lease))
-	claim := delivery.NewClaimToken(worker)
+	claim := gateway.NewClaimToken(worker)
 	var jobs []*delivery.Job
 	err := s.WithTx(ctx, func(tx pgx.Tx) error {
 		jobs = jobs[:0]

@@ -75,7 +75,7 @@ func readLogNodes(ctx context.Context, q logQueryer, ids []auditlog.NodeID) ([][
 
 func readLogNodeChunk(ctx context.Context, q logQueryer, ids []auditlog.NodeID, out [][]byte) error {
 	type key struct {
-		level uint
+		level uint64
 		idx   uint64
 	}
 	at := make(map[key][]int, len(ids))
@@ -106,7 +106,7 @@ func readLogNodeChunk(ctx context.Context, q logQueryer, ids []auditlog.NodeID, 
 		if err := rows.Scan(&level, &idx, &hash); err != nil {
 			return fmt.Errorf("read audit log nodes: %w", err)
 		}
-		for _, i := range at[key{uint(level), uint64(idx)}] {
+		for _, i := range at[key{uint64(level), uint64(idx)}] {
 			out[i] = hash
 		}
 	}

@@ -36,7 +36,7 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 		return nil, nil
 	}
 	now, until := formatTime(at), formatTime(at.Add(lease))
-	claim := delivery.NewClaimToken(worker)
+	claim := gateway.NewClaimToken(worker)
 	// Polls mostly find nothing: ask the read pool first, so that an idle
 	// worker never takes the single write lock the exchange needs.
 	var found int
