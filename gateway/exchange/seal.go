@@ -62,7 +62,7 @@ func (s *Service) addSeal(ctx context.Context, sp *spooled, rep *gateway.Report,
 		return nil, gateway.Errorf(gateway.ETOOLARGE, "document: with the seal of %s it is larger than the limit of %d bytes", from, s.limits().MaxDocument)
 	}
 	sp.file.Close()
-	sp.file = f
+	sp.file, sp.prefixes = f, nil
 	sp.part.SHA256, sp.part.Size = hex.EncodeToString(h.Sum(nil)), cw.n
 	rep, err = s.verifyOnly(ctx, sp)
 	if err != nil {

@@ -3,7 +3,6 @@ package exchange
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -48,6 +47,19 @@ type Submitted struct {
 type spooled struct {
 	part gateway.Part
 	file *os.File
+	// prefixes are the SHA-256 states kept while spooling, so that the
+	// verifier resumes from them instead of hashing the file again; nil
+	// once the file is replaced (sealed).
+	prefixes *gateway.PrefixHasher
+}
+
+// reader is what the verifier reads: the file, with its hash states when
+// they still describe it.
+func (sp *spooled) reader() io.ReaderAt {
+	if sp.prefixes != nil && sp.prefixes.Size() == sp.part.Size {
+		return sp.prefixes.Reader(sp.file)
+	}
+	return sp.file
 }
 
 func (s *Service) spool(u *Upload, limit int64, what string) (*spooled, error) {
@@ -56,7 +68,7 @@ func (s *Service) spool(u *Upload, limit int64, what string) (*spooled, error) {
 		return nil, fmt.Errorf("spool %s: %w", what, err)
 	}
 	os.Remove(f.Name()) // unlinked now, gone when closed, even after a crash
-	h := sha256.New()
+	h := gateway.NewPrefixHasher()
 	buf := make([]byte, spoolBuffer)
 	n, err := io.CopyBuffer(io.MultiWriter(f, h), fullReader{io.LimitReader(u.Body, limit+1)}, buf)
 	if err != nil {
@@ -75,7 +87,7 @@ func (s *Service) spool(u *Upload, limit int64, what string) (*spooled, error) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	return &spooled{file: f, part: gateway.Part{Name: cleanName(u.Name), ContentType: ct, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}}, nil
+	return &spooled{file: f, prefixes: h, part: gateway.Part{Name: cleanName(u.Name), ContentType: ct, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}}, nil
 }
 
 // spoolBuffer is how much of an upload is written to the spool file at once.
@@ -343,7 +355,7 @@ func (s *Service) verify(ctx context.Context, sp *spooled, from string) (*gatewa
 
 // verifyOnly runs the verifier over the spooled PDF.
 func (s *Service) verifyOnly(ctx context.Context, sp *spooled) (*gateway.Report, error) {
-	rep, err := s.Verifier.VerifyPDF(ctx, sp.file, sp.part.Size, gateway.VerifyOptions{At: s.now()})
+	rep, err := s.Verifier.VerifyPDF(ctx, sp.reader(), sp.part.Size, gateway.VerifyOptions{At: s.now()})
 	if err != nil {
 		if gateway.ErrorCode(err) == gateway.EINVALID {
 			return nil, gateway.Errorf(gateway.EINVALID, "document: %s", gateway.ErrorMessage(err))

@@ -7,6 +7,8 @@ import (
 	"hash"
 	"io"
 	"slices"
+
+	"docgate/gateway"
 )
 
 // rangeJob is one signature's signed ranges being hashed during hashPass.
@@ -25,6 +27,9 @@ type rangeJob struct {
 // failure, the context) leaves whatever it did not finish to digestRanges,
 // which hashes on its own.
 func (vr *verification) hashPass(sigs []*sigEntry) ([]byte, error) {
+	if p, ok := vr.r.(gateway.SHA256Prefixer); ok {
+		return vr.hashFromPrefixes(p, sigs)
+	}
 	doc := sha256.New()
 	var jobs []*rangeJob
 	for _, s := range sigs {
@@ -100,4 +105,36 @@ func writeOverlap(h hash.Hash, chunk []byte, pos, from, to int64) {
 	if lo < hi {
 		h.Write(chunk[lo-pos : hi-pos])
 	}
+}
+
+// hashFromPrefixes is hashPass for a reader that knows the SHA-256 of its
+// prefixes: the document's digest and every SHA-256 signature whose first
+// range starts at the beginning are resumed from the nearest kept state, so
+// only the bytes after it are read. Other signatures are left to
+// digestRanges.
+func (vr *verification) hashFromPrefixes(p gateway.SHA256Prefixer, sigs []*sigEntry) ([]byte, error) {
+	doc, k := p.SHA256Prefix(vr.size)
+	if k < vr.size {
+		if err := vr.hashRanges([4]int64{k, vr.size - k, vr.size, 0}, doc); err != nil {
+			return nil, err
+		}
+	}
+	if vr.digests == nil {
+		vr.digests = map[digestKey][]byte{}
+	}
+	for _, s := range sigs {
+		if !s.ready || s.digestAlg != crypto.SHA256 || s.br[0] != 0 {
+			continue
+		}
+		key := digestKey{s.br, s.digestAlg}
+		if _, done := vr.digests[key]; done {
+			continue
+		}
+		h, k := p.SHA256Prefix(s.br[1])
+		if err := vr.hashRanges([4]int64{k, s.br[1] - k, s.br[2], s.br[3]}, h); err != nil {
+			return nil, err
+		}
+		vr.digests[key] = h.Sum(nil)
+	}
+	return doc.Sum(nil), nil
 }
