@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"docgate/gateway"
-	"docgate/gateway/auditlog"
 )
 
 // AuditLog keeps the delivery log's tree in this database. Appends from any
@@ -20,8 +19,8 @@ type AuditLog struct {
 }
 
 var (
-	_ auditlog.Storage           = (*AuditLog)(nil)
-	_ auditlog.CheckpointStorage = (*AuditLog)(nil)
+	_ gateway.AuditLogStorage           = (*AuditLog)(nil)
+	_ gateway.AuditLogCheckpointStorage = (*AuditLog)(nil)
 )
 
 // AuditLog returns the log storage kept in this store.
@@ -33,7 +32,7 @@ type logQuerier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Size implements auditlog.Storage.
+// Size implements gateway.AuditLogStorage.
 func (a *AuditLog) Size(ctx context.Context) (uint64, error) {
 	return logSize(ctx, a.s.pool, "")
 }
@@ -47,13 +46,13 @@ func logSize(ctx context.Context, q logQuerier, lock string) (uint64, error) {
 	return uint64(size), nil
 }
 
-// ReadNodes implements auditlog.Storage.
-func (a *AuditLog) ReadNodes(ctx context.Context, ids []auditlog.NodeID) ([][]byte, error) {
+// ReadNodes implements gateway.AuditLogStorage.
+func (a *AuditLog) ReadNodes(ctx context.Context, ids []gateway.AuditLogNodeID) ([][]byte, error) {
 	return readLogNodes(ctx, a.s.pool, ids)
 }
 
 // readLogNodes asks for all ids in one statement, as two parallel arrays.
-func readLogNodes(ctx context.Context, q logQuerier, ids []auditlog.NodeID) ([][]byte, error) {
+func readLogNodes(ctx context.Context, q logQuerier, ids []gateway.AuditLogNodeID) ([][]byte, error) {
 	type key struct {
 		level int16
 		idx   int64
@@ -101,8 +100,8 @@ func readLogNodes(ctx context.Context, q logQuerier, ids []auditlog.NodeID) ([][
 	return out, nil
 }
 
-// ReadLeaves implements auditlog.Storage. A leaf missing below the committed
-// size can only have been deleted behind the log's back: EINTEGRITY.
+// ReadLeaves implements gateway.AuditLogStorage. A leaf missing below the
+// committed size can only have been deleted behind the log's back: EINTEGRITY.
 func (a *AuditLog) ReadLeaves(ctx context.Context, begin, end uint64) ([][]byte, error) {
 	size, err := a.Size(ctx)
 	if err != nil {
@@ -145,11 +144,12 @@ func missingLogLeaf(idx uint64) error {
 	return gateway.Errorf(gateway.EINTEGRITY, "audit log leaf %d is missing from storage below the committed size", idx)
 }
 
-// Append implements auditlog.Storage. The head row is locked before fn runs,
-// so callbacks on every replica run one at a time. The lock is held until
-// the commit, so an append takes few round trips: the size read with the
-// lock is the size, and the leaves, the nodes and the new size go together.
-func (a *AuditLog) Append(ctx context.Context, fn func(ctx context.Context, tx auditlog.AppendTx) error) error {
+// Append implements gateway.AuditLogStorage. The head row is locked before
+// fn runs, so callbacks on every replica run one at a time. The lock is held
+// until the commit, so an append takes few round trips: the size read with
+// the lock is the size, and the leaves, the nodes and the new size go
+// together.
+func (a *AuditLog) Append(ctx context.Context, fn func(ctx context.Context, tx gateway.AuditLogAppendTx) error) error {
 	return a.s.WithTx(ctx, func(tx pgx.Tx) error {
 		size, err := logSize(ctx, tx, "FOR UPDATE")
 		if err != nil {
@@ -168,11 +168,11 @@ type logAppendTx struct {
 
 func (t *logAppendTx) Size(context.Context) (uint64, error) { return t.size, nil }
 
-func (t *logAppendTx) ReadNodes(ctx context.Context, ids []auditlog.NodeID) ([][]byte, error) {
+func (t *logAppendTx) ReadNodes(ctx context.Context, ids []gateway.AuditLogNodeID) ([][]byte, error) {
 	return readLogNodes(ctx, t.tx, ids)
 }
 
-func (t *logAppendTx) Write(ctx context.Context, first uint64, leaves [][]byte, nodes []auditlog.Node) error {
+func (t *logAppendTx) Write(ctx context.Context, first uint64, leaves [][]byte, nodes []gateway.AuditLogNode) error {
 	if t.written {
 		return fmt.Errorf("audit log: write called twice in one append")
 	}
@@ -190,7 +190,7 @@ func (t *logAppendTx) Write(ctx context.Context, first uint64, leaves [][]byte, 
 	}
 	levels, idxs, hashes := make([]int16, len(nodes)), make([]int64, len(nodes)), make([][]byte, len(nodes))
 	for i, n := range nodes {
-		if len(n.Hash) != auditlog.HashSize {
+		if len(n.Hash) != gateway.AuditLogHashSize {
 			return gateway.Errorf(gateway.EINVALID, "node %d/%d: hash of %d bytes", n.ID.Level, n.ID.Index, len(n.Hash))
 		}
 		if n.ID.Index > math.MaxInt64 || n.ID.Level >= 64 {
@@ -220,7 +220,7 @@ func logConflictOr(err error, what string) error {
 	return fmt.Errorf("write %s: %w", what, translate(err))
 }
 
-// LastCheckpoint implements auditlog.CheckpointStorage.
+// LastCheckpoint implements gateway.AuditLogCheckpointStorage.
 func (a *AuditLog) LastCheckpoint(ctx context.Context) ([]byte, error) {
 	var signed []byte
 	if err := a.s.pool.QueryRow(ctx, `SELECT checkpoint FROM auditlog_head WHERE log_id = 1`).Scan(&signed); err != nil {
@@ -229,8 +229,8 @@ func (a *AuditLog) LastCheckpoint(ctx context.Context) ([]byte, error) {
 	return signed, nil
 }
 
-// SaveCheckpoint implements auditlog.CheckpointStorage. Replicas racing to
-// save keep the larger checkpoint, whichever commits last.
+// SaveCheckpoint implements gateway.AuditLogCheckpointStorage. Replicas
+// racing to save keep the larger checkpoint, whichever commits last.
 func (a *AuditLog) SaveCheckpoint(ctx context.Context, size uint64, signed []byte) error {
 	if size > math.MaxInt64 {
 		return gateway.Errorf(gateway.EINVALID, "checkpoint size %d is beyond what the store indexes", size)

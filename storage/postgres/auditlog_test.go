@@ -21,7 +21,7 @@ func TestAuditLogStorage(t *testing.T) {
 	if os.Getenv(urlEnv) == "" {
 		t.Skip(urlEnv + " is not set; set it to a PostgreSQL URL to test the PostgreSQL audit log storage")
 	}
-	auditlogtest.TestStorage(t, func(t *testing.T) auditlog.Storage {
+	auditlogtest.TestStorage(t, func(t *testing.T) gateway.AuditLogStorage {
 		cfg, _ := freshSchema(t)
 		return mustOpen(t, cfg).AuditLog()
 	})
@@ -98,7 +98,7 @@ func TestAuditLogTamperAndRestart(t *testing.T) {
 		t.Fatalf("audit after deleting leaf 3: got %v", err)
 	}
 	admin(t, url, `UPDATE `+schema+`.auditlog_nodes SET hash = sha256(hash) WHERE level = 1 AND idx = 0`)
-	path, err := store.AuditLog().ReadNodes(ctx, []auditlog.NodeID{{Level: 1, Index: 0}})
+	path, err := store.AuditLog().ReadNodes(ctx, []gateway.AuditLogNodeID{{Level: 1, Index: 0}})
 	if err != nil {
 		t.Fatal(err)
 	}

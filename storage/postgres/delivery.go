@@ -13,12 +13,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"docgate/gateway"
-	"docgate/gateway/delivery"
 )
 
 var (
-	_ delivery.Queue   = (*Store)(nil)
-	_ delivery.Secrets = (*Store)(nil)
+	_ gateway.PushQueue      = (*Store)(nil)
+	_ gateway.WebhookSecrets = (*Store)(nil)
 )
 
 // The two kinds of due job, as conditions on deliveries d joined with
@@ -33,14 +32,14 @@ const (
 // at the same moment each get different rows and never wait for one another.
 // The lease, not the row lock, holds the job while it is pushed, since the
 // push runs outside any transaction.
-func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, lease time.Duration) ([]*delivery.Job, error) {
+func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, lease time.Duration) ([]*gateway.PushJob, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	at = dbTime(at)
 	until := dbTime(at.Add(lease))
 	claim := gateway.NewClaimToken(worker)
-	var jobs []*delivery.Job
+	var jobs []*gateway.PushJob
 	err := s.WithTx(ctx, func(tx pgx.Tx) error {
 		jobs = jobs[:0]
 		// Outcomes waiting for their report first, then due pushes: two
@@ -66,12 +65,12 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 				return fmt.Errorf("claim push jobs: %w", err)
 			}
 			var env, pdf, atts []byte
-			j := &delivery.Job{}
+			j := &gateway.PushJob{}
 			var outcome string
 			_, err = pgx.ForEachRow(rows, []any{&j.DocumentID, &j.Recipient, &outcome, &j.Attempts, &j.LastError, &j.Webhook,
 				&env, &pdf, &atts, &j.SubmittedAt}, func() error {
 				job := *j
-				job.Claim, job.ClaimedUntil, job.Outcome, job.SubmittedAt = claim, until, delivery.Outcome(outcome), j.SubmittedAt.UTC()
+				job.Claim, job.ClaimedUntil, job.Outcome, job.SubmittedAt = claim, until, gateway.PushOutcome(outcome), j.SubmittedAt.UTC()
 				if err := decodeJobDocument(&job, env, pdf, atts); err != nil {
 					return err
 				}
@@ -84,7 +83,7 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 		}
 		// Recipients in code order: two replicas creating first secrets
 		// for the same agencies then insert them in the same order.
-		secrets := map[string]*delivery.Secret{}
+		secrets := map[string]*gateway.WebhookSecret{}
 		for _, job := range jobs {
 			secrets[job.Recipient] = nil
 		}
@@ -110,7 +109,7 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 	return jobs, nil
 }
 
-func decodeJobDocument(j *delivery.Job, env, pdf, atts []byte) error {
+func decodeJobDocument(j *gateway.PushJob, env, pdf, atts []byte) error {
 	if err := json.Unmarshal(env, &j.Envelope); err != nil {
 		return fmt.Errorf("stored envelope of %s: %w", j.DocumentID, err)
 	}
@@ -126,7 +125,7 @@ func decodeJobDocument(j *delivery.Job, env, pdf, atts []byte) error {
 // Succeed records a push the webhook accepted. A delivery the recipient
 // acknowledged, or the sender recalled, while the push was in flight keeps
 // that state: it says more than "delivered".
-func (s *Store) Succeed(ctx context.Context, job *delivery.Job, at time.Time) error {
+func (s *Store) Succeed(ctx context.Context, job *gateway.PushJob, at time.Time) error {
 	return s.pushUpdate(ctx, job, "record push", `UPDATE deliveries SET push_outcome = 'delivered',
 			state = CASE WHEN state = 'pending' THEN 'delivered' ELSE state END,
 			attempts = attempts + 1, next_attempt_at = NULL, last_error = '', updated_at = $4
@@ -135,7 +134,7 @@ func (s *Store) Succeed(ctx context.Context, job *delivery.Job, at time.Time) er
 
 // Fail records a failed push: due again at next, or failed for good when
 // next is zero.
-func (s *Store) Fail(ctx context.Context, job *delivery.Job, reason string, at, next time.Time) error {
+func (s *Store) Fail(ctx context.Context, job *gateway.PushJob, reason string, at, next time.Time) error {
 	if next.IsZero() {
 		return s.pushUpdate(ctx, job, "record failed push", `UPDATE deliveries SET push_outcome = 'failed',
 				state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END,
@@ -148,13 +147,13 @@ func (s *Store) Fail(ctx context.Context, job *delivery.Job, reason string, at, 
 }
 
 // Reported marks the outcome reported and ends the claim.
-func (s *Store) Reported(ctx context.Context, job *delivery.Job) error {
+func (s *Store) Reported(ctx context.Context, job *gateway.PushJob) error {
 	return s.pushUpdate(ctx, job, "mark push reported", `UPDATE deliveries SET push_reported = true, push_claim = '', push_claimed_until = NULL
 		WHERE document_id = $1 AND recipient = $2 AND push_claim = $3 AND push_outcome <> ''`)
 }
 
 // Release ends a claim without recording anything.
-func (s *Store) Release(ctx context.Context, job *delivery.Job) error {
+func (s *Store) Release(ctx context.Context, job *gateway.PushJob) error {
 	err := s.pushUpdate(ctx, job, "release push", `UPDATE deliveries SET push_claim = '', push_claimed_until = NULL
 		WHERE document_id = $1 AND recipient = $2 AND push_claim = $3`)
 	if gateway.ErrorCode(err) == gateway.ECONFLICT {
@@ -165,7 +164,7 @@ func (s *Store) Release(ctx context.Context, job *delivery.Job) error {
 
 // pushUpdate runs one statement on a claimed job: $1 document, $2 recipient,
 // $3 claim, then args. No row changed means the claim is gone.
-func (s *Store) pushUpdate(ctx context.Context, job *delivery.Job, what, sql string, args ...any) error {
+func (s *Store) pushUpdate(ctx context.Context, job *gateway.PushJob, what, sql string, args ...any) error {
 	tag, err := s.pool.Exec(ctx, sql, append([]any{job.DocumentID, job.Recipient, job.Claim}, args...)...)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", what, job.DeliveryID(), translate(err))
@@ -177,8 +176,8 @@ func (s *Store) pushUpdate(ctx context.Context, job *delivery.Job, what, sql str
 }
 
 // WebhookSecret returns the agency's secret, creating it the first time.
-func (s *Store) WebhookSecret(ctx context.Context, agency string) (*delivery.Secret, error) {
-	var sec *delivery.Secret
+func (s *Store) WebhookSecret(ctx context.Context, agency string) (*gateway.WebhookSecret, error) {
+	var sec *gateway.WebhookSecret
 	err := s.WithTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		sec, err = webhookSecret(ctx, tx, agency, now(), false)
@@ -189,14 +188,14 @@ func (s *Store) WebhookSecret(ctx context.Context, agency string) (*delivery.Sec
 
 // RotateWebhookSecret replaces the secret, keeping the old one valid until
 // at+grace.
-func (s *Store) RotateWebhookSecret(ctx context.Context, agency string, at time.Time, grace time.Duration) (*delivery.Secret, error) {
-	var sec *delivery.Secret
+func (s *Store) RotateWebhookSecret(ctx context.Context, agency string, at time.Time, grace time.Duration) (*gateway.WebhookSecret, error) {
+	var sec *gateway.WebhookSecret
 	err := s.WithTx(ctx, func(tx pgx.Tx) error {
 		old, err := webhookSecret(ctx, tx, agency, at, true)
 		if err != nil {
 			return err
 		}
-		sec = &delivery.Secret{Agency: agency, Current: newSecret(), Previous: old.Current,
+		sec = &gateway.WebhookSecret{Agency: agency, Current: newSecret(), Previous: old.Current,
 			PreviousUntil: dbTime(at.Add(grace)), CreatedAt: dbTime(at)}
 		_, err = tx.Exec(ctx, `UPDATE webhook_secrets SET secret = $2, previous = $3, previous_until = $4, created_at = $5
 			WHERE agency_code = $1`, agency, sec.Current, sec.Previous, sec.PreviousUntil, sec.CreatedAt)
@@ -211,12 +210,12 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, agency string, at time.
 // webhookSecret reads an agency's secret, creating a random one when it has
 // none. With lock it also locks the row for the rest of tx (a rotation);
 // claims read without locking, so that replicas never wait on each other.
-func webhookSecret(ctx context.Context, tx pgx.Tx, agency string, at time.Time, lock bool) (*delivery.Secret, error) {
+func webhookSecret(ctx context.Context, tx pgx.Tx, agency string, at time.Time, lock bool) (*gateway.WebhookSecret, error) {
 	q := `SELECT secret, previous, previous_until, created_at FROM webhook_secrets WHERE agency_code = $1`
 	if lock {
 		q += ` FOR UPDATE`
 	}
-	sec := &delivery.Secret{Agency: agency}
+	sec := &gateway.WebhookSecret{Agency: agency}
 	var until *time.Time
 	for range 2 {
 		err := tx.QueryRow(ctx, q, agency).Scan(&sec.Current, &sec.Previous, &until, &sec.CreatedAt)

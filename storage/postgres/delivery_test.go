@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"docgate/gateway/delivery/deliverytest"
 	"docgate/storage/storetest"
 )
 
@@ -26,7 +27,7 @@ func TestDeliveryReplicas(t *testing.T) {
 	storetest.TestDeliveryReplicas(t, func(t *testing.T) (storetest.DeliveryStore, storetest.DeliveryStore) {
 		cfg, _ := freshSchema(t)
 		return mustOpen(t, cfg), mustOpen(t, cfg)
-	})
+	}, deliverytest.TestReplicaWorkers)
 }
 
 func BenchmarkDeliveryQueue(b *testing.B) {

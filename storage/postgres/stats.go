@@ -8,10 +8,9 @@ import (
 	"time"
 
 	"docgate/gateway"
-	"docgate/gateway/stats"
 )
 
-var _ stats.Store = (*Store)(nil)
+var _ gateway.StatsStore = (*Store)(nil)
 
 // statsArgs numbers placeholders as they are added, so that a WHERE clause
 // and its arguments are built together.
@@ -24,7 +23,7 @@ func (a *statsArgs) add(v any) string {
 
 // month is the expression for the calendar month, in the report's zone, of
 // a document's submission.
-func (a *statsArgs) month(q *stats.Query) string {
+func (a *statsArgs) month(q *gateway.StatsQuery) string {
 	return `to_char((d.submitted_at AT TIME ZONE 'UTC') + make_interval(secs => ` + a.add(float64(q.Offset)) + `), 'YYYY-MM')`
 }
 
@@ -32,7 +31,7 @@ func (a *statsArgs) month(q *stats.Query) string {
 // agency and month, grouped in the database: the documents once for what was
 // sent, and their deliveries once, grouped both by sender (dispatches) and by
 // recipient (received) with GROUPING SETS.
-func (s *Store) Volumes(ctx context.Context, q *stats.Query) ([]stats.Volume, error) {
+func (s *Store) Volumes(ctx context.Context, q *gateway.StatsQuery) ([]gateway.StatsVolume, error) {
 	var a statsArgs
 	start, end := a.add(q.Start), a.add(q.End)
 	month := a.month(q)
@@ -65,9 +64,9 @@ func (s *Store) Volumes(ctx context.Context, q *stats.Query) ([]stats.Volume, er
 		return nil, fmt.Errorf("volumes: %w", translate(err))
 	}
 	defer rows.Close()
-	var out []stats.Volume
+	var out []gateway.StatsVolume
 	for rows.Next() {
-		var v stats.Volume
+		var v gateway.StatsVolume
 		if err := rows.Scan(&v.Agency, &v.Month, &v.Sent, &v.Dispatches, &v.Received); err != nil {
 			return nil, fmt.Errorf("volumes: %w", translate(err))
 		}
@@ -83,7 +82,7 @@ func (s *Store) Volumes(ctx context.Context, q *stats.Query) ([]stats.Volume, er
 // queries: the deliveries (x) of documents submitted in the period. For one
 // agency, those it sent and those it received are two indexed branches of a
 // UNION ALL; an OR across the two tables would read the whole period.
-func (a *statsArgs) deliveriesOf(q *stats.Query, join string) string {
+func (a *statsArgs) deliveriesOf(q *gateway.StatsQuery, join string) string {
 	start, end := a.add(q.Start), a.add(q.End)
 	base := `SELECT d.id, d.submitted_at, d.envelope, dl.recipient, dl.state, dl.status, dl.seq
 		FROM documents d JOIN deliveries dl ON dl.document_id = d.id
@@ -99,7 +98,7 @@ func (a *statsArgs) deliveriesOf(q *stats.Query, join string) string {
 // Latency computes the percentiles (percentile_disc is the nearest rank)
 // and the histogram's cumulative counts in one pass over the deliveries'
 // latencies, in whole milliseconds.
-func (s *Store) Latency(ctx context.Context, q *stats.Query, event string, last bool) (*stats.Latency, error) {
+func (s *Store) Latency(ctx context.Context, q *gateway.StatsQuery, event string, last bool) (*gateway.StatsLatency, error) {
 	agg := "min"
 	if last {
 		agg = "max"
@@ -126,7 +125,7 @@ func (s *Store) Latency(ctx context.Context, q *stats.Query, event string, last 
 		return nil, fmt.Errorf("latency %s: %w", event, translate(err))
 	}
 	cum[len(q.Bounds)] = n
-	out := &stats.Latency{Count: n, Histogram: make([]int64, len(cum))}
+	out := &gateway.StatsLatency{Count: n, Histogram: make([]int64, len(cum))}
 	var prev int64
 	for i, c := range cum {
 		out.Histogram[i] = c - prev
@@ -144,7 +143,7 @@ func (s *Store) Latency(ctx context.Context, q *stats.Query, event string, last 
 
 // OnTime classifies the deliveries of documents with a due date by the
 // first "done" status each recipient reported.
-func (s *Store) OnTime(ctx context.Context, q *stats.Query) (*stats.OnTime, error) {
+func (s *Store) OnTime(ctx context.Context, q *gateway.StatsQuery) (*gateway.StatsOnTime, error) {
 	var a statsArgs
 	now := a.add(q.Now)
 	typ, done := a.add(gateway.EventStatus), a.add(string(gateway.StatusDone))
@@ -161,7 +160,7 @@ func (s *Store) OnTime(ctx context.Context, q *stats.Query) (*stats.OnTime, erro
 			count(*) FILTER (WHERE done IS NULL AND due < ` + now + `),
 			count(*) FILTER (WHERE done IS NULL AND due >= ` + now + `)
 		FROM o`
-	var o stats.OnTime
+	var o gateway.StatsOnTime
 	if err := s.pool.QueryRow(ctx, sql, a...).Scan(&o.OnTime, &o.Late, &o.Overdue, &o.Open); err != nil {
 		return nil, fmt.Errorf("on time: %w", translate(err))
 	}

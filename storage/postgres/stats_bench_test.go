@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"docgate/gateway"
-	"docgate/gateway/stats"
 )
 
 // BenchmarkStatsReport times the report's three aggregates over a year of
@@ -71,7 +70,7 @@ func BenchmarkStatsReport(b *testing.B) {
 			name = "one-agency"
 		}
 		b.Run(name, func(b *testing.B) {
-			q := &stats.Query{Start: start.UTC(), End: start.AddDate(1, 0, 0).UTC(), Agency: agency, Offset: 7 * 3600,
+			q := &gateway.StatsQuery{Start: start.UTC(), End: start.AddDate(1, 0, 0).UTC(), Agency: agency, Offset: 7 * 3600,
 				Now: start.AddDate(1, 0, 0), Bounds: []time.Duration{time.Minute, time.Hour, 24 * time.Hour}}
 			for b.Loop() {
 				vols, err := s.Volumes(ctx, q)

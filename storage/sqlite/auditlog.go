@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"docgate/gateway"
-	"docgate/gateway/auditlog"
 )
 
 // AuditLog keeps the delivery log's tree in this store's file. Appends are
@@ -22,8 +21,8 @@ type AuditLog struct {
 }
 
 var (
-	_ auditlog.Storage           = (*AuditLog)(nil)
-	_ auditlog.CheckpointStorage = (*AuditLog)(nil)
+	_ gateway.AuditLogStorage           = (*AuditLog)(nil)
+	_ gateway.AuditLogCheckpointStorage = (*AuditLog)(nil)
 )
 
 // AuditLog returns the log storage kept in this store.
@@ -44,7 +43,7 @@ const logReadChunk = 4096
 // logWriteChunk is how many rows one INSERT carries.
 const logWriteChunk = 256
 
-// Size implements auditlog.Storage.
+// Size implements gateway.AuditLogStorage.
 func (a *AuditLog) Size(ctx context.Context) (uint64, error) {
 	return logSize(ctx, a.s.read)
 }
@@ -57,12 +56,12 @@ func logSize(ctx context.Context, q logQueryer) (uint64, error) {
 	return uint64(size), nil
 }
 
-// ReadNodes implements auditlog.Storage.
-func (a *AuditLog) ReadNodes(ctx context.Context, ids []auditlog.NodeID) ([][]byte, error) {
+// ReadNodes implements gateway.AuditLogStorage.
+func (a *AuditLog) ReadNodes(ctx context.Context, ids []gateway.AuditLogNodeID) ([][]byte, error) {
 	return readLogNodes(ctx, a.s.read, ids)
 }
 
-func readLogNodes(ctx context.Context, q logQueryer, ids []auditlog.NodeID) ([][]byte, error) {
+func readLogNodes(ctx context.Context, q logQueryer, ids []gateway.AuditLogNodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
 	for begin := 0; begin < len(ids); begin += logReadChunk {
 		end := min(begin+logReadChunk, len(ids))
@@ -73,7 +72,7 @@ func readLogNodes(ctx context.Context, q logQueryer, ids []auditlog.NodeID) ([][
 	return out, nil
 }
 
-func readLogNodeChunk(ctx context.Context, q logQueryer, ids []auditlog.NodeID, out [][]byte) error {
+func readLogNodeChunk(ctx context.Context, q logQueryer, ids []gateway.AuditLogNodeID, out [][]byte) error {
 	type key struct {
 		level uint64
 		idx   uint64
@@ -121,8 +120,8 @@ func readLogNodeChunk(ctx context.Context, q logQueryer, ids []auditlog.NodeID, 
 	return nil
 }
 
-// ReadLeaves implements auditlog.Storage. A leaf missing below the committed
-// size can only have been deleted behind the log's back: EINTEGRITY.
+// ReadLeaves implements gateway.AuditLogStorage. A leaf missing below the
+// committed size can only have been deleted behind the log's back: EINTEGRITY.
 func (a *AuditLog) ReadLeaves(ctx context.Context, begin, end uint64) ([][]byte, error) {
 	size, err := a.Size(ctx)
 	if err != nil {
@@ -165,8 +164,8 @@ func missingLogLeaf(idx uint64) error {
 	return gateway.Errorf(gateway.EINTEGRITY, "audit log leaf %d is missing from storage below the committed size", idx)
 }
 
-// Append implements auditlog.Storage.
-func (a *AuditLog) Append(ctx context.Context, fn func(ctx context.Context, tx auditlog.AppendTx) error) error {
+// Append implements gateway.AuditLogStorage.
+func (a *AuditLog) Append(ctx context.Context, fn func(ctx context.Context, tx gateway.AuditLogAppendTx) error) error {
 	return a.s.WithTx(ctx, func(tx *sql.Tx) error {
 		return fn(ctx, &logAppendTx{tx: tx})
 	})
@@ -180,11 +179,11 @@ type logAppendTx struct {
 
 func (t *logAppendTx) Size(ctx context.Context) (uint64, error) { return logSize(ctx, t.tx) }
 
-func (t *logAppendTx) ReadNodes(ctx context.Context, ids []auditlog.NodeID) ([][]byte, error) {
+func (t *logAppendTx) ReadNodes(ctx context.Context, ids []gateway.AuditLogNodeID) ([][]byte, error) {
 	return readLogNodes(ctx, t.tx, ids)
 }
 
-func (t *logAppendTx) Write(ctx context.Context, first uint64, leaves [][]byte, nodes []auditlog.Node) error {
+func (t *logAppendTx) Write(ctx context.Context, first uint64, leaves [][]byte, nodes []gateway.AuditLogNode) error {
 	if t.written {
 		return fmt.Errorf("audit log: write called twice in one append")
 	}
@@ -201,7 +200,7 @@ func (t *logAppendTx) Write(ctx context.Context, first uint64, leaves [][]byte, 
 		return gateway.Errorf(gateway.EINVALID, "the audit log cannot grow beyond 2^63 leaves")
 	}
 	for _, n := range nodes {
-		if len(n.Hash) != auditlog.HashSize {
+		if len(n.Hash) != gateway.AuditLogHashSize {
 			return gateway.Errorf(gateway.EINVALID, "node %d/%d: hash of %d bytes", n.ID.Level, n.ID.Index, len(n.Hash))
 		}
 		if n.ID.Index > math.MaxInt64 {
@@ -273,7 +272,7 @@ func logConflictOr(err error, what string) error {
 	return fmt.Errorf("write %s: %w", what, err)
 }
 
-// LastCheckpoint implements auditlog.CheckpointStorage.
+// LastCheckpoint implements gateway.AuditLogCheckpointStorage.
 func (a *AuditLog) LastCheckpoint(ctx context.Context) ([]byte, error) {
 	var signed []byte
 	err := a.s.read.QueryRowContext(ctx, `SELECT checkpoint FROM auditlog_head WHERE log_id = 1`).Scan(&signed)
@@ -286,7 +285,7 @@ func (a *AuditLog) LastCheckpoint(ctx context.Context) ([]byte, error) {
 	return signed, nil
 }
 
-// SaveCheckpoint implements auditlog.CheckpointStorage.
+// SaveCheckpoint implements gateway.AuditLogCheckpointStorage.
 func (a *AuditLog) SaveCheckpoint(ctx context.Context, size uint64, signed []byte) error {
 	if size > math.MaxInt64 {
 		return gateway.Errorf(gateway.EINVALID, "checkpoint size %d is beyond what the store indexes", size)

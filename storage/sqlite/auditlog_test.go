@@ -18,7 +18,7 @@ import (
 )
 
 func TestAuditLogStorage(t *testing.T) {
-	auditlogtest.TestStorage(t, func(t *testing.T) auditlog.Storage {
+	auditlogtest.TestStorage(t, func(t *testing.T) gateway.AuditLogStorage {
 		s := mustOpen(t, filepath.Join(t.TempDir(), "docgate.db"))
 		t.Cleanup(func() { s.Close() })
 		return s.AuditLog()
@@ -45,7 +45,7 @@ func mustLogKeys(tb testing.TB) logKeys {
 	return logKeys{signer: skey, v: v}
 }
 
-func (k logKeys) open(tb testing.TB, s auditlog.Storage) *auditlog.Log {
+func (k logKeys) open(tb testing.TB, s gateway.AuditLogStorage) *auditlog.Log {
 	tb.Helper()
 	signer, err := auditlog.NewSigner(k.signer)
 	if err != nil {

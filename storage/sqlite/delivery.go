@@ -10,12 +10,11 @@ import (
 	"time"
 
 	"docgate/gateway"
-	"docgate/gateway/delivery"
 )
 
 var (
-	_ delivery.Queue   = (*Store)(nil)
-	_ delivery.Secrets = (*Store)(nil)
+	_ gateway.PushQueue      = (*Store)(nil)
+	_ gateway.WebhookSecrets = (*Store)(nil)
 )
 
 // The two kinds of due job, as conditions on deliveries d joined with
@@ -31,7 +30,7 @@ const (
 // Claim takes due push jobs in a write transaction: SQLite runs one at a
 // time, across processes too, so two claimers never take the same row. The
 // lease holds the job while it is pushed outside any transaction.
-func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, lease time.Duration) ([]*delivery.Job, error) {
+func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, lease time.Duration) ([]*gateway.PushJob, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -49,7 +48,7 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 	if found == 0 {
 		return nil, nil
 	}
-	var jobs []*delivery.Job
+	var jobs []*gateway.PushJob
 	err = s.WithTx(ctx, func(tx *sql.Tx) error {
 		jobs = jobs[:0]
 		// Outcomes waiting for their report first, then due pushes, each
@@ -82,13 +81,13 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 		}
 		defer rows.Close()
 		for rows.Next() {
-			j := &delivery.Job{Claim: claim}
+			j := &gateway.PushJob{Claim: claim}
 			var outcome, env, pdf, atts, submitted string
 			if err := rows.Scan(&j.DocumentID, &j.Recipient, &outcome, &j.Attempts, &j.LastError, &j.Webhook,
 				&env, &pdf, &atts, &submitted); err != nil {
 				return fmt.Errorf("claim push jobs: %w", err)
 			}
-			j.Outcome = delivery.Outcome(outcome)
+			j.Outcome = gateway.PushOutcome(outcome)
 			if j.ClaimedUntil, err = parseTime(until); err != nil {
 				return err
 			}
@@ -103,7 +102,7 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 		if err := rows.Close(); err != nil {
 			return fmt.Errorf("claim push jobs: %w", err)
 		}
-		secrets := map[string]*delivery.Secret{}
+		secrets := map[string]*gateway.WebhookSecret{}
 		for _, j := range jobs {
 			sec, ok := secrets[j.Recipient]
 			if !ok {
@@ -125,7 +124,7 @@ func (s *Store) Claim(ctx context.Context, worker string, at time.Time, n int, l
 	return jobs, nil
 }
 
-func decodeJobDocument(j *delivery.Job, env, pdf, atts []byte) error {
+func decodeJobDocument(j *gateway.PushJob, env, pdf, atts []byte) error {
 	if err := json.Unmarshal(env, &j.Envelope); err != nil {
 		return fmt.Errorf("stored envelope of %s: %w", j.DocumentID, err)
 	}
@@ -141,7 +140,7 @@ func decodeJobDocument(j *delivery.Job, env, pdf, atts []byte) error {
 // Succeed records a push the webhook accepted. A delivery the recipient
 // acknowledged, or the sender recalled, while the push was in flight keeps
 // that state: it says more than "delivered".
-func (s *Store) Succeed(ctx context.Context, job *delivery.Job, at time.Time) error {
+func (s *Store) Succeed(ctx context.Context, job *gateway.PushJob, at time.Time) error {
 	return s.pushUpdate(ctx, job, "record push", `UPDATE deliveries SET push_outcome = 'delivered',
 			state = CASE WHEN state = 'pending' THEN 'delivered' ELSE state END,
 			attempts = attempts + 1, next_attempt_at = NULL, last_error = '', updated_at = ?
@@ -150,7 +149,7 @@ func (s *Store) Succeed(ctx context.Context, job *delivery.Job, at time.Time) er
 
 // Fail records a failed push: due again at next, or failed for good when
 // next is zero.
-func (s *Store) Fail(ctx context.Context, job *delivery.Job, reason string, at, next time.Time) error {
+func (s *Store) Fail(ctx context.Context, job *gateway.PushJob, reason string, at, next time.Time) error {
 	if next.IsZero() {
 		return s.pushUpdate(ctx, job, "record failed push", `UPDATE deliveries SET push_outcome = 'failed',
 				state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END,
@@ -163,13 +162,13 @@ func (s *Store) Fail(ctx context.Context, job *delivery.Job, reason string, at, 
 }
 
 // Reported marks the outcome reported and ends the claim.
-func (s *Store) Reported(ctx context.Context, job *delivery.Job) error {
+func (s *Store) Reported(ctx context.Context, job *gateway.PushJob) error {
 	return s.pushUpdate(ctx, job, "mark push reported", `UPDATE deliveries SET push_reported = 1, push_claim = '', push_claimed_until = NULL
 		WHERE document_id = ? AND recipient = ? AND push_claim = ? AND push_outcome <> ''`)
 }
 
 // Release ends a claim without recording anything.
-func (s *Store) Release(ctx context.Context, job *delivery.Job) error {
+func (s *Store) Release(ctx context.Context, job *gateway.PushJob) error {
 	err := s.pushUpdate(ctx, job, "release push", `UPDATE deliveries SET push_claim = '', push_claimed_until = NULL
 		WHERE document_id = ? AND recipient = ? AND push_claim = ?`)
 	if gateway.ErrorCode(err) == gateway.ECONFLICT {
@@ -180,7 +179,7 @@ func (s *Store) Release(ctx context.Context, job *delivery.Job) error {
 
 // pushUpdate runs one statement on a claimed job: args, then document,
 // recipient and claim last. No row changed means the claim is gone.
-func (s *Store) pushUpdate(ctx context.Context, job *delivery.Job, what, q string, args ...any) error {
+func (s *Store) pushUpdate(ctx context.Context, job *gateway.PushJob, what, q string, args ...any) error {
 	res, err := s.write.ExecContext(ctx, q, append(args, job.DocumentID, job.Recipient, job.Claim)...)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", what, job.DeliveryID(), translate(err))
@@ -196,8 +195,8 @@ func (s *Store) pushUpdate(ctx context.Context, job *delivery.Job, what, q strin
 }
 
 // WebhookSecret returns the agency's secret, creating it the first time.
-func (s *Store) WebhookSecret(ctx context.Context, agency string) (*delivery.Secret, error) {
-	var sec *delivery.Secret
+func (s *Store) WebhookSecret(ctx context.Context, agency string) (*gateway.WebhookSecret, error) {
+	var sec *gateway.WebhookSecret
 	err := s.WithTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		sec, err = webhookSecret(ctx, tx, agency, now())
@@ -208,14 +207,14 @@ func (s *Store) WebhookSecret(ctx context.Context, agency string) (*delivery.Sec
 
 // RotateWebhookSecret replaces the secret, keeping the old one valid until
 // at+grace.
-func (s *Store) RotateWebhookSecret(ctx context.Context, agency string, at time.Time, grace time.Duration) (*delivery.Secret, error) {
-	var sec *delivery.Secret
+func (s *Store) RotateWebhookSecret(ctx context.Context, agency string, at time.Time, grace time.Duration) (*gateway.WebhookSecret, error) {
+	var sec *gateway.WebhookSecret
 	err := s.WithTx(ctx, func(tx *sql.Tx) error {
 		old, err := webhookSecret(ctx, tx, agency, at)
 		if err != nil {
 			return err
 		}
-		sec = &delivery.Secret{Agency: agency, Current: newSecret(), Previous: old.Current,
+		sec = &gateway.WebhookSecret{Agency: agency, Current: newSecret(), Previous: old.Current,
 			PreviousUntil: at.Add(grace).UTC().Truncate(time.Microsecond), CreatedAt: at.UTC().Truncate(time.Microsecond)}
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_secrets SET secret = ?, previous = ?, previous_until = ?, created_at = ?
 			WHERE agency_code = ?`, sec.Current, sec.Previous, formatTime(sec.PreviousUntil), formatTime(sec.CreatedAt), agency)
@@ -230,8 +229,8 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, agency string, at time.
 // webhookSecret reads an agency's secret, creating a random one when it has
 // none. tx is a write transaction, so nothing else writes between the read
 // and the insert.
-func webhookSecret(ctx context.Context, tx *sql.Tx, agency string, at time.Time) (*delivery.Secret, error) {
-	sec := &delivery.Secret{Agency: agency}
+func webhookSecret(ctx context.Context, tx *sql.Tx, agency string, at time.Time) (*gateway.WebhookSecret, error) {
+	sec := &gateway.WebhookSecret{Agency: agency}
 	var until sql.NullString
 	var created string
 	err := tx.QueryRowContext(ctx, `SELECT secret, previous, previous_until, created_at FROM webhook_secrets WHERE agency_code = ?`,

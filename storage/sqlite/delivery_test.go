@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"docgate/gateway/delivery/deliverytest"
 	"docgate/storage/storetest"
 )
 
@@ -25,7 +26,7 @@ func TestDeliveryReplicas(t *testing.T) {
 		b := mustOpen(t, path)
 		t.Cleanup(func() { b.Close() })
 		return a, b
-	})
+	}, deliverytest.TestReplicaWorkers)
 }
 
 func BenchmarkDeliveryQueue(b *testing.B) {

@@ -7,18 +7,17 @@ import (
 	"time"
 
 	"docgate/gateway"
-	"docgate/gateway/stats"
 )
 
-var _ stats.Store = (*Store)(nil)
+var _ gateway.StatsStore = (*Store)(nil)
 
 // monthModifier shifts a stored UTC time into the report's zone for
 // strftime, so that a month is the calendar month there.
-func monthModifier(q *stats.Query) string { return fmt.Sprintf("%+d seconds", q.Offset) }
+func monthModifier(q *gateway.StatsQuery) string { return fmt.Sprintf("%+d seconds", q.Offset) }
 
 // Volumes counts documents sent (and their recipients) and received per
 // agency and month, grouped in the database.
-func (s *Store) Volumes(ctx context.Context, q *stats.Query) ([]stats.Volume, error) {
+func (s *Store) Volumes(ctx context.Context, q *gateway.StatsQuery) ([]gateway.StatsVolume, error) {
 	mod, start, end := monthModifier(q), formatTime(q.Start), formatTime(q.End)
 	sentWhere, recvWhere := "", ""
 	args := []any{mod, start, end}
@@ -47,9 +46,9 @@ func (s *Store) Volumes(ctx context.Context, q *stats.Query) ([]stats.Volume, er
 		return nil, fmt.Errorf("volumes: %w", translate(err))
 	}
 	defer rows.Close()
-	var out []stats.Volume
+	var out []gateway.StatsVolume
 	for rows.Next() {
-		var v stats.Volume
+		var v gateway.StatsVolume
 		if err := rows.Scan(&v.Agency, &v.Month, &v.Sent, &v.Dispatches, &v.Received); err != nil {
 			return nil, fmt.Errorf("volumes: %w", translate(err))
 		}
@@ -65,7 +64,7 @@ func (s *Store) Volumes(ctx context.Context, q *stats.Query) ([]stats.Volume, er
 // queries: the deliveries (x) of documents submitted in the period. For one
 // agency, those it sent and those it received are two indexed branches of a
 // UNION ALL; an OR across the two tables would read the whole period.
-func deliveriesOf(q *stats.Query, join string) (string, []any) {
+func deliveriesOf(q *gateway.StatsQuery, join string) (string, []any) {
 	base := `SELECT d.id, d.submitted_at, d.envelope, dl.recipient, dl.state, dl.status, dl.seq
 		FROM documents d JOIN deliveries dl ON dl.document_id = d.id
 		WHERE d.submitted_at >= ? AND d.submitted_at < ?`
@@ -81,7 +80,7 @@ func deliveriesOf(q *stats.Query, join string) (string, []any) {
 // the sorted latencies) and returns only the three percentile rows and the
 // histogram's counts. Latencies are whole milliseconds, so that bucket
 // edges are exact rather than at the mercy of julianday's floating point.
-func (s *Store) Latency(ctx context.Context, q *stats.Query, event string, last bool) (*stats.Latency, error) {
+func (s *Store) Latency(ctx context.Context, q *gateway.StatsQuery, event string, last bool) (*gateway.StatsLatency, error) {
 	agg := "MIN"
 	if last {
 		agg = "MAX"
@@ -104,7 +103,7 @@ func (s *Store) Latency(ctx context.Context, q *stats.Query, event string, last 
 	for i := range q.Bounds {
 		sel = append(sel, fmt.Sprintf(`, c%d`, i))
 	}
-	out := &stats.Latency{Histogram: make([]int64, len(q.Bounds)+1)}
+	out := &gateway.StatsLatency{Histogram: make([]int64, len(q.Bounds)+1)}
 	rows, err := s.read.QueryContext(ctx, lat+`, ranked AS (SELECT ms, ROW_NUMBER() OVER (ORDER BY ms) AS rn, COUNT(*) OVER () AS n`+
 		strings.Join(cols, "")+` FROM lat)
 		SELECT n, rn, ms`+strings.Join(sel, "")+` FROM ranked WHERE rn IN ((50*n+99)/100, (90*n+99)/100, (99*n+99)/100)`, args...)
@@ -156,11 +155,11 @@ func buckets(cum []int64) []int64 {
 
 // OnTime classifies the deliveries of documents with a due date by the
 // first "done" status each recipient reported.
-func (s *Store) OnTime(ctx context.Context, q *stats.Query) (*stats.OnTime, error) {
+func (s *Store) OnTime(ctx context.Context, q *gateway.StatsQuery) (*gateway.StatsOnTime, error) {
 	from, fargs := deliveriesOf(q, "")
 	// In the order the placeholders appear.
 	args := append([]any{formatTime(q.Now), formatTime(q.Now), gateway.EventStatus, string(gateway.StatusDone)}, fargs...)
-	var o stats.OnTime
+	var o gateway.StatsOnTime
 	err := s.read.QueryRowContext(ctx, `SELECT
 			COALESCE(SUM(CASE WHEN done IS NOT NULL AND done <= due THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN done IS NOT NULL AND done > due THEN 1 ELSE 0 END), 0),

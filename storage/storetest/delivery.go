@@ -3,29 +3,23 @@ package storetest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"docgate/gateway"
-	push "docgate/gateway/delivery"
 )
 
 // DeliveryStore is what push delivery needs of a store: the documents the
 // exchange writes, the queue over them and the webhook secrets.
 type DeliveryStore interface {
 	gateway.Store
-	push.Queue
-	push.Secrets
+	gateway.PushQueue
+	gateway.WebhookSecrets
 }
 
-// TestDeliveryQueue runs the push.Queue and push.Secrets
+// TestDeliveryQueue runs the gateway.PushQueue and gateway.WebhookSecrets
 // conformance suite. open must return an isolated, empty store as for
 // TestStore. Times are injected: nothing here waits for a lease to run out.
 func TestDeliveryQueue(t *testing.T, open func(t *testing.T) DeliveryStore) {
@@ -90,7 +84,7 @@ func queueSubmit(t *testing.T, s gateway.Store, id, from string, to []string, at
 	}
 }
 
-func queueClaim(t *testing.T, q push.Queue, worker string, at time.Time, n int, lease time.Duration) []*push.Job {
+func queueClaim(t *testing.T, q gateway.PushQueue, worker string, at time.Time, n int, lease time.Duration) []*gateway.PushJob {
 	t.Helper()
 	jobs, err := q.Claim(context.Background(), worker, at, n, lease)
 	if err != nil {
@@ -99,7 +93,7 @@ func queueClaim(t *testing.T, q push.Queue, worker string, at time.Time, n int, 
 	return jobs
 }
 
-func queueJobKeys(jobs []*push.Job) []string {
+func queueJobKeys(jobs []*gateway.PushJob) []string {
 	var ks []string
 	for _, j := range jobs {
 		ks = append(ks, j.DeliveryID())
@@ -107,7 +101,7 @@ func queueJobKeys(jobs []*push.Job) []string {
 	return ks
 }
 
-func wantQueueJobs(t *testing.T, what string, got []*push.Job, want ...string) {
+func wantQueueJobs(t *testing.T, what string, got []*gateway.PushJob, want ...string) {
 	t.Helper()
 	g := queueJobKeys(got)
 	if fmt.Sprint(g) != fmt.Sprint(want) {
@@ -144,7 +138,7 @@ func testQueueClaimOnlyDue(t *testing.T, s DeliveryStore) {
 	jobs := queueClaim(t, s, "w1", qt0.Add(time.Hour), 2, time.Minute)
 	wantQueueJobs(t, "first claim (oldest first, at most n)", jobs, docs[0]+"/"+hooked, docs[1]+"/"+hooked)
 	j := jobs[0]
-	if j.Webhook != "https://dms.example.gov.vn/hook?key=1" || j.Outcome != push.OutcomeNone || j.Attempts != 0 || j.Claim == "" {
+	if j.Webhook != "https://dms.example.gov.vn/hook?key=1" || j.Outcome != gateway.PushOutcomeNone || j.Attempts != 0 || j.Claim == "" {
 		t.Fatalf("job = %+v", j)
 	}
 	wantTime(t, "claimed until", j.ClaimedUntil, qt0.Add(time.Hour+time.Minute))
@@ -204,7 +198,7 @@ func testQueueSucceed(t *testing.T, s DeliveryStore) {
 	// comes back to be reported, never to be pushed again.
 	back := queueClaim(t, s, "w2", qt0.Add(2*time.Minute), 5, time.Minute)
 	wantQueueJobs(t, "unreported outcome", back, docs[0]+"/"+hooked)
-	if back[0].Outcome != push.OutcomeDelivered || back[0].Attempts != 1 {
+	if back[0].Outcome != gateway.PushOutcomeDelivered || back[0].Attempts != 1 {
 		t.Fatalf("unreported job = outcome %q attempts %d", back[0].Outcome, back[0].Attempts)
 	}
 	wantCode(t, s.Reported(ctx, jobs[0]), gateway.ECONFLICT, "Reported with the expired claim")
@@ -255,7 +249,7 @@ func testQueueGiveUp(t *testing.T, s DeliveryStore) {
 	}
 	back := queueClaim(t, s, "w2", qt0.Add(time.Hour), 5, time.Minute)
 	wantQueueJobs(t, "failed outcome to report", back, docs[0]+"/"+hooked)
-	if back[0].Outcome != push.OutcomeFailed || back[0].LastError != "dial refused" {
+	if back[0].Outcome != gateway.PushOutcomeFailed || back[0].LastError != "dial refused" {
 		t.Fatalf("job = outcome %q, last error %q", back[0].Outcome, back[0].LastError)
 	}
 	if err := s.Reported(ctx, back[0]); err != nil {
@@ -393,14 +387,14 @@ func testQueueSecrets(t *testing.T, s DeliveryStore) {
 // goes to exactly one of them.
 func testQueueConcurrentClaims(t *testing.T, s DeliveryStore) {
 	hooked, _, docs := queueFixture(t, s, 40, "https://dms.example/hook")
-	got := queueClaimAll(t, []push.Queue{s, s, s, s, s, s})
+	got := queueClaimAll(t, []gateway.PushQueue{s, s, s, s, s, s})
 	wantQueueOnce(t, got, docs, hooked)
 }
 
 // queueClaimAll has one goroutine per queue claim small batches until the queue
 // is empty, recording every job as pushed, and returns how often each job
 // was claimed.
-func queueClaimAll(t *testing.T, qs []push.Queue) map[string]int {
+func queueClaimAll(t *testing.T, qs []gateway.PushQueue) map[string]int {
 	t.Helper()
 	var mu sync.Mutex
 	got := map[string]int{}
@@ -454,130 +448,40 @@ func wantQueueOnce(t *testing.T, got map[string]int, docs []string, recipient st
 	}
 }
 
+// ReplicaWorkers runs real push workers of two gateway replicas, one over a
+// and one over b, until every document seed submitted is delivered. seed
+// registers a recipient whose webhook is the given URL, submits n documents
+// to it and returns the recipient and the documents' IDs; state reads the
+// state of one document's delivery to that recipient. The workers live in
+// gateway/delivery, which this package, like the stores it holds to account,
+// does not import: the stores' tests hand in
+// deliverytest.TestReplicaWorkers.
+type ReplicaWorkers func(t *testing.T, a, b gateway.PushQueue,
+	seed func(t *testing.T, webhook string, n int) (recipient string, docs []string),
+	state func(t *testing.T, doc, recipient string) gateway.DeliveryState)
+
 // TestDeliveryReplicas is the scale-out test: open returns two stores over
-// one database, as two gateway replicas would have. Both run real workers
-// against one webhook receiver, which fails some first attempts; every
-// document must be accepted by the receiver exactly once and end delivered.
-func TestDeliveryReplicas(t *testing.T, open func(t *testing.T) (DeliveryStore, DeliveryStore)) {
+// one database, as two gateway replicas would have. Claims from both must
+// hand out every job exactly once, and workers, run over both against one
+// webhook receiver, must deliver every document exactly once.
+func TestDeliveryReplicas(t *testing.T, open func(t *testing.T) (DeliveryStore, DeliveryStore), workers ReplicaWorkers) {
 	t.Run("ClaimsOverOneDatabase", func(t *testing.T) {
 		a, b := open(t)
 		hooked, _, docs := queueFixture(t, a, 40, "https://dms.example/hook")
-		got := queueClaimAll(t, []push.Queue{a, b, a, b})
+		got := queueClaimAll(t, []gateway.PushQueue{a, b, a, b})
 		wantQueueOnce(t, got, docs, hooked)
 	})
 	t.Run("WorkersPushExactlyOnce", func(t *testing.T) {
 		a, b := open(t)
-		testQueueReplicaWorkers(t, a, b)
+		seed := func(t *testing.T, webhook string, n int) (string, []string) {
+			hooked, _, docs := queueFixture(t, a, n, webhook)
+			return hooked, docs
+		}
+		state := func(t *testing.T, doc, recipient string) gateway.DeliveryState {
+			return queueDelivery(t, a, doc, recipient).State
+		}
+		workers(t, a, b, seed, state)
 	})
-}
-
-func testQueueReplicaWorkers(t *testing.T, a, b DeliveryStore) {
-	var mu sync.Mutex
-	accepted := map[string]int{}
-	attempts := map[string]int{}
-	var badSig int
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		id := r.Header.Get(push.HeaderDeliveryID)
-		var p push.Payload
-		if json.Unmarshal(body, &p) != nil || p.DeliveryID != id {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if r.Header.Get(push.HeaderSignature) == "" {
-			badSig++
-		}
-		attempts[id]++
-		// The first attempt at documents whose id ends in 0, 3, 6 or 9
-		// fails, so that retries race too.
-		if attempts[id] == 1 && p.Document.ID[len(p.Document.ID)-1]%3 == 0 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		accepted[id]++
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(srv.Close)
-	hooked, _, docs := queueFixture(t, a, 60, srv.URL+"/hook")
-
-	client := push.NewClient(push.TargetPolicy{AllowPrivate: true}, 5*time.Second, "https://gw.example")
-	var reported sync.Map
-	newWorkers := func(q push.Queue, name string) *push.Workers {
-		return &push.Workers{
-			Queue: q, Pusher: client, Count: 3, Batch: 4, Lease: time.Minute, Name: name,
-			// Retries are due at once: the test is about claims, not waits.
-			Backoff: push.Backoff{Base: time.Microsecond, Factor: 2, Cap: time.Microsecond, MaxAttempts: 5},
-			IdleMin: time.Millisecond, IdleMax: 5 * time.Millisecond,
-			Rand: func() float64 { return 0 },
-			OnDelivered: func(_ context.Context, j *push.Job) error {
-				if _, dup := reported.LoadOrStore(j.DeliveryID(), true); dup {
-					return fmt.Errorf("%s reported twice", j.DeliveryID())
-				}
-				return nil
-			},
-		}
-	}
-	wa, wb := newWorkers(a, "replica-a"), newWorkers(b, "replica-b")
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { wa.Run(ctx) })
-	wg.Go(func() { wb.Run(ctx) })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		done := 0
-		for _, d := range docs {
-			if queueDelivery(t, a, d, hooked).State == gateway.DeliveryDelivered {
-				done++
-			}
-		}
-		n := 0
-		reported.Range(func(any, any) bool { n++; return true })
-		if done == len(docs) && n == len(docs) {
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			wg.Wait()
-			t.Fatalf("after 30 s: %d of %d delivered, %d reported", done, len(docs), n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	wg.Wait()
-
-	mu.Lock()
-	defer mu.Unlock()
-	var ids []string
-	for _, d := range docs {
-		ids = append(ids, d+"/"+hooked)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		if accepted[id] != 1 {
-			t.Errorf("%s accepted %d times, want once", id, accepted[id])
-		}
-	}
-	if badSig != 0 {
-		t.Errorf("%d pushes without a signature", badSig)
-	}
-	sa, sb := wa.Stats.Snapshot(), wb.Stats.Snapshot()
-	if sa.Delivered+sb.Delivered != int64(len(docs)) || sa.Failed+sb.Failed != 0 || sa.LeaseLost+sb.LeaseLost != 0 {
-		t.Errorf("stats: a %+v, b %+v; want %d delivered in all", sa, sb, len(docs))
-	}
-	if sa.Delivered == 0 || sb.Delivered == 0 {
-		t.Logf("one replica did all the work (a %d, b %d)", sa.Delivered, sb.Delivered)
-	}
-	retried := 0
-	for _, d := range docs {
-		if d[len(d)-1]%3 == 0 {
-			retried++
-		}
-	}
-	if got := sa.Retried + sb.Retried; got != int64(retried) {
-		t.Errorf("retried %d pushes, want %d", got, retried)
-	}
 }
 
 // BenchmarkDeliveryQueue measures one job's way through the queue (claimed

@@ -13,5 +13,7 @@
 //
 // This package is imported only by tests. It must not hold fixtures that
 // depend on one implementation, and it must not reach into a store's tables:
-// everything it checks goes through the interface.
+// everything it checks goes through the interface. Like the stores, it
+// imports only package gateway: a suite that needs a use case, such as the
+// push workers of TestDeliveryReplicas, has it handed in by the store's test.
 package storetest

@@ -10,13 +10,12 @@ import (
 	"time"
 
 	"docgate/gateway"
-	"docgate/gateway/stats"
 )
 
 // StatsStore is a store with the report's aggregates.
 type StatsStore interface {
 	gateway.Store
-	stats.Store
+	gateway.StatsStore
 }
 
 // statsDelivery is one recipient of a fixture document: when (after
@@ -105,16 +104,16 @@ func TestStatsStore(t *testing.T, open func(t *testing.T) StatsStore) {
 	bounds := []time.Duration{time.Minute, time.Hour, 24 * time.Hour}
 	for _, agency := range []string{"", a, b} {
 		t.Run("agency="+agency, func(t *testing.T) {
-			q := &stats.Query{Start: start.UTC(), End: end.UTC(), Agency: agency, Offset: 7 * 3600, Now: now, Bounds: bounds}
+			q := &gateway.StatsQuery{Start: start.UTC(), End: end.UTC(), Agency: agency, Offset: 7 * 3600, Now: now, Bounds: bounds}
 			in := func(d statsDoc) bool { return !d.at.Before(q.Start) && d.at.Before(q.End) }
 			mine := func(d statsDoc, dl statsDelivery) bool { return agency == "" || d.from == agency || dl.to == agency }
 
 			// Volumes.
-			want := map[[2]string]*stats.Volume{}
-			row := func(ag string, at time.Time) *stats.Volume {
+			want := map[[2]string]*gateway.StatsVolume{}
+			row := func(ag string, at time.Time) *gateway.StatsVolume {
 				k := [2]string{ag, at.In(zone).Format("2006-01")}
 				if want[k] == nil {
-					want[k] = &stats.Volume{Agency: ag, Month: k[1]}
+					want[k] = &gateway.StatsVolume{Agency: ag, Month: k[1]}
 				}
 				return want[k]
 			}
@@ -133,7 +132,7 @@ func TestStatsStore(t *testing.T, open func(t *testing.T) StatsStore) {
 					}
 				}
 			}
-			var wantVols []stats.Volume
+			var wantVols []gateway.StatsVolume
 			for _, v := range want {
 				wantVols = append(wantVols, *v)
 			}
@@ -187,7 +186,7 @@ func TestStatsStore(t *testing.T, open func(t *testing.T) StatsStore) {
 			}
 
 			// Due dates.
-			var wantOT stats.OnTime
+			var wantOT gateway.StatsOnTime
 			for _, d := range docs {
 				for _, dl := range d.to {
 					if !in(d) || !mine(d, dl) || d.due == nil || dl.rejected || dl.recalled {
@@ -219,7 +218,7 @@ func TestStatsStore(t *testing.T, open func(t *testing.T) StatsStore) {
 	}
 
 	t.Run("empty", func(t *testing.T) {
-		q := &stats.Query{Start: end.UTC().AddDate(1, 0, 0), End: end.UTC().AddDate(2, 0, 0), Offset: 7 * 3600, Now: now, Bounds: bounds}
+		q := &gateway.StatsQuery{Start: end.UTC().AddDate(1, 0, 0), End: end.UTC().AddDate(2, 0, 0), Offset: 7 * 3600, Now: now, Bounds: bounds}
 		vols, err := s.Volumes(ctx, q)
 		if err != nil || len(vols) != 0 {
 			t.Errorf("volumes of an empty period: %v, %v", vols, err)
@@ -229,7 +228,7 @@ func TestStatsStore(t *testing.T, open func(t *testing.T) StatsStore) {
 			t.Errorf("latency of an empty period: %+v, %v", lat, err)
 		}
 		ot, err := s.OnTime(ctx, q)
-		if err != nil || *ot != (stats.OnTime{}) {
+		if err != nil || *ot != (gateway.StatsOnTime{}) {
 			t.Errorf("on time of an empty period: %+v, %v", ot, err)
 		}
 	})
@@ -237,8 +236,8 @@ func TestStatsStore(t *testing.T, open func(t *testing.T) StatsStore) {
 
 // referenceLatency computes nearest-rank percentiles and the histogram the
 // plain way, over a slice.
-func referenceLatency(lats []time.Duration, bounds []time.Duration) *stats.Latency {
-	out := &stats.Latency{Count: int64(len(lats)), Histogram: make([]int64, len(bounds)+1)}
+func referenceLatency(lats []time.Duration, bounds []time.Duration) *gateway.StatsLatency {
+	out := &gateway.StatsLatency{Count: int64(len(lats)), Histogram: make([]int64, len(bounds)+1)}
 	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
 	rank := func(p int) time.Duration {
 		n := len(lats)
