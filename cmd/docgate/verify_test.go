@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,3 +118,89 @@ func TestVerifyCommandCorpusBounded(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+// TestVerifyCommandJobs verifies a mix of valid, invalid and unreadable files
+// one at a time and four at a time: the same lines in the order given, the
+// same messages and the same exit status.
+func TestVerifyCommandJobs(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.pdf")
+	if err := os.WriteFile(junk, []byte("not a pdf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.pdf")
+	var files []string
+	for range 3 {
+		files = append(files, vtSigned, vtModified, junk, vtSigned, missing, dir, vtModified, vtSigned)
+	}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		files []string
+		code  int
+	}{
+		{"valid only", []string{"--trust", vtRoot}, []string{vtSigned, vtSigned, vtSigned, vtSigned, vtSigned}, exitOK},
+		{"valid and invalid", []string{"--trust", vtRoot}, []string{vtSigned, vtModified, vtSigned, vtSigned, vtModified}, exitFailed},
+		{"unreadable among them", []string{"--trust", vtRoot}, files, exitUsage},
+		{"nothing trusted", nil, []string{vtSigned, vtSigned, vtSigned}, exitFailed},
+	} {
+		for _, format := range []string{"--json", "--offline"} {
+			t.Run(tc.name+format, func(t *testing.T) {
+				args := append(append([]string{format}, tc.args...), tc.files...)
+				code1, out1, err1 := runVerifyMain(t, append([]string{"--jobs", "1"}, args...)...)
+				code4, out4, err4 := runVerifyMain(t, append([]string{"--jobs", "4"}, args...)...)
+				if code1 != tc.code || code4 != code1 || out4 != out1 || err4 != err1 {
+					t.Fatalf("--jobs 1: exit %d\n%s%s\n--jobs 4: exit %d\n%s%s", code1, out1, err1, code4, out4, err4)
+				}
+				if format != "--json" {
+					return
+				}
+				lines := decodeVerifyLines(t, out1)
+				if len(lines) != len(tc.files) {
+					t.Fatalf("%d lines for %d files", len(lines), len(tc.files))
+				}
+				for i, l := range lines {
+					if l.File != tc.files[i] {
+						t.Fatalf("line %d is about %s, want %s", i, l.File, tc.files[i])
+					}
+				}
+			})
+		}
+	}
+	if code, _, _ := runVerifyMain(t, "--jobs", "-1", vtSigned); code != exitUsage {
+		t.Errorf("--jobs -1: exit %d", code)
+	}
+}
+
+// TestVerifyAll: results come out in the order given whatever order the jobs
+// finish in, and the first error from emit ends the run.
+func TestVerifyAll(t *testing.T) {
+	var files []string
+	for i := range 40 {
+		files = append(files, strconv.Itoa(i))
+	}
+	// Early files take longest, so that later ones finish first.
+	verify := func(name string) verifyResult {
+		i, _ := strconv.Atoi(name)
+		time.Sleep(time.Duration(len(files)-i) * 100 * time.Microsecond)
+		return verifyResult{err: errors.New(name)}
+	}
+	for _, jobs := range []int{1, 4, 100} {
+		var got []string
+		err := verifyAll(files, jobs, verify, func(name string, res verifyResult) error {
+			if res.err.Error() != name {
+				t.Fatalf("jobs %d: result of %s handed over as %s", jobs, res.err, name)
+			}
+			got = append(got, name)
+			if name == "25" {
+				return errStop
+			}
+			return nil
+		})
+		if !errors.Is(err, errStop) || strings.Join(got, ",") != strings.Join(files[:26], ",") {
+			t.Errorf("jobs %d: %v, emitted %v", jobs, err, got)
+		}
+	}
+}
+
+var errStop = errors.New("stop")
