@@ -73,9 +73,9 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 // BenchmarkVerifyCorpus verifies, in one process, every corpus file that
-// scripts/bench-verify times as processes (labelled intact or intact-none),
-// the way `docgate verify --json` does: what is left of the per-file process
-// time once process start is taken away.
+// scripts/bench-verify times (labelled intact or intact-none) one after
+// another, trusting nothing, as `docgate verify --json --jobs 1` does: the
+// batch time without the one process start and the JSON output.
 func BenchmarkVerifyCorpus(b *testing.B) {
 	var paths []string
 	for _, r := range corpusRows(b) {
