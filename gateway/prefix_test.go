@@ -36,4 +36,3 @@ func TestPrefixHasherStates(t *testing.T) {
 		}
 	}
 }
-
