@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"docgate/gateway"
@@ -19,8 +20,10 @@ const maxBatch = 100_000
 
 // Log appends records to the tree kept in a Storage and serves signed
 // checkpoints and proofs. Any number of replicas can share one Storage; the
-// only state a Log keeps is the last checkpoint it signed, to refuse to sign
-// one that does not extend it. A Log is safe for concurrent use.
+// state a Log keeps is the last checkpoint it signed, to refuse to sign one
+// that does not extend it, and the roots its last append ended with, to
+// start the next from them when no other replica appended in between. A Log
+// is safe for concurrent use.
 type Log struct {
 	store  Storage
 	signer note.Signer
@@ -35,6 +38,14 @@ type Log struct {
 	// saved is the size of the largest checkpoint this Log kept in a
 	// CheckpointStorage (see persist.go).
 	saved uint64
+	// tip is the compact range this Log's last append committed: when the
+	// next append finds the log still that size (no other replica appended
+	// in between), it starts from these roots instead of reading them back.
+	// Stored nodes never change, so equal size means equal roots.
+	tip struct {
+		size   uint64
+		hashes [][]byte
+	}
 }
 
 // NewLog returns the log kept in store and signed by signer, whose key name
@@ -79,13 +90,17 @@ func (l *Log) AppendData(ctx context.Context, data [][]byte) (uint64, error) {
 	for i, d := range data {
 		hashes[i] = LeafHash(d)
 	}
-	var first uint64
+	var first, end uint64
+	var roots [][]byte
 	err := l.store.Append(ctx, func(ctx context.Context, tx AppendTx) error {
 		size, err := tx.Size(ctx)
 		if err != nil {
 			return fmt.Errorf("read log size: %w", err)
 		}
-		r, err := l.rangeAt(ctx, tx.ReadNodes, size)
+		r, err := l.tipRange(size)
+		if r == nil && err == nil {
+			r, err = l.rangeAt(ctx, tx.ReadNodes, size)
+		}
 		if err != nil {
 			return err
 		}
@@ -102,12 +117,34 @@ func (l *Log) AppendData(ctx context.Context, data [][]byte) (uint64, error) {
 		if err := tx.Write(ctx, size, data, nodes); err != nil {
 			return fmt.Errorf("write %d leaves at %d: %w", len(data), size, err)
 		}
+		end, roots = r.End(), r.Hashes()
 		return nil
 	})
 	if err != nil {
+		l.setTip(0, nil)
 		return 0, fmt.Errorf("append to audit log: %w", err)
 	}
+	l.setTip(end, roots)
 	return first, nil
+}
+
+// tipRange is the compact range of the first size leaves if this Log's last
+// append ended there, else nil.
+func (l *Log) tipRange(size uint64) (*compact.Range, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tip.hashes == nil || l.tip.size != size {
+		return nil, nil
+	}
+	return l.rf.NewRange(0, size, slices.Clone(l.tip.hashes))
+}
+
+// setTip remembers the compact range a committed append ended with; nil
+// forgets it.
+func (l *Log) setTip(size uint64, hashes [][]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.tip.size, l.tip.hashes = size, hashes
 }
 
 // rangeAt loads the compact range [0, size): the roots of the perfect

@@ -864,3 +864,55 @@ func TestAuditRecomputesEverything(t *testing.T) {
 		}
 	})
 }
+
+// TestAppendResumesFromItsTip checks that a Log's appends in a row read no
+// node back (it starts from the roots its last append committed), that an
+// append by another replica in between makes it read them again, and that
+// the tree stays right either way.
+func TestAppendResumesFromItsTip(t *testing.T) {
+	ctx := context.Background()
+	s, v := mustKey(t, testOrigin)
+	store := NewMemoryStorage()
+	a, b := NewLog(store, s), NewLog(store, s)
+	appendOn := func(l *Log, i int) (reads int64) {
+		t.Helper()
+		_, before := store.ReadStats()
+		if _, err := l.Append(ctx, testRecord(i)); err != nil {
+			t.Fatal(err)
+		}
+		_, after := store.ReadStats()
+		return after - before
+	}
+	appendOn(a, 0)
+	for i := 1; i < 40; i++ {
+		if n := appendOn(a, i); n != 0 {
+			t.Fatalf("append %d after one by the same log read nodes %d times", i, n)
+		}
+	}
+	appendOn(b, 40)
+	if n := appendOn(a, 41); n == 0 {
+		t.Fatal("an append after another replica's did not read the tree back")
+	}
+	for i := 42; i < 50; i++ {
+		appendOn(a, i)
+	}
+	size, err := store.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves, err := store.ReadLeaves(ctx, 0, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := a.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := (&Verifier{Log: v}).OpenCheckpoint(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size != 50 || !bytes.Equal(sc.Root, naiveRoot(leaves)) {
+		t.Fatalf("after appends from two logs: size %d, root differs from the stored leaves: %v", size, !bytes.Equal(sc.Root, naiveRoot(leaves)))
+	}
+}
