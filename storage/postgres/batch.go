@@ -37,10 +37,18 @@ func (b *batch) queryRow(scan func(pgx.Row) error, sql string, args ...any) {
 	b.b.Queue(sql, args...).Fn = func(br pgx.BatchResults) error { return scan(br.QueryRow()) }
 }
 
-// send runs the queued statements in tx.
-func (b *batch) send(ctx context.Context, tx pgx.Tx) error {
+// batchSender is a transaction or the pool.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// send runs the queued statements on q. Sent to the pool rather than inside
+// a transaction, they run in one implicit transaction, in one round trip
+// with no BEGIN and COMMIT of their own; that transaction rolls back only
+// when the server reports an error, not when a handler here does.
+func (b *batch) send(ctx context.Context, q batchSender) error {
 	if b.b.Len() == 0 {
 		return nil
 	}
-	return tx.SendBatch(ctx, &b.b).Close()
+	return translate(q.SendBatch(ctx, &b.b).Close())
 }

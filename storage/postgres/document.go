@@ -73,6 +73,9 @@ func (s *Store) CreateDocument(ctx context.Context, sub *gateway.Submission) err
 		insertDelivery(&b, dl)
 	}
 	writeTrail(&b, sub.Events, sub.Receipts)
+	// An explicit transaction, not the batch's implicit one: the checks the
+	// handlers make (a supersede that matched nothing, a blob being deleted)
+	// must undo the statements the server ran without complaint.
 	return s.WithTx(ctx, func(tx pgx.Tx) error { return b.send(ctx, tx) })
 }
 

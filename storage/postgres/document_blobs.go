@@ -49,7 +49,9 @@ func referenceBlobs(b *batch, d *gateway.Document) {
 }
 
 // MarkBlobs records blobs a submission is about to write. ECONFLICT when
-// one is being deleted. The statements go in one round trip.
+// one is being deleted. The statements go in one round trip, in the batch's
+// implicit transaction: when one blob is being deleted the others' marks
+// may stand, which only keeps them from the sweeper a while longer.
 func (s *Store) MarkBlobs(ctx context.Context, digests []string, at time.Time) error {
 	var b batch
 	for _, h := range digests {
@@ -61,7 +63,7 @@ func (s *Store) MarkBlobs(ctx context.Context, digests []string, at time.Time) e
 		}, `INSERT INTO blobs (sha256, put_at) VALUES ($1, $2)
 			ON CONFLICT (sha256) DO UPDATE SET put_at = excluded.put_at WHERE NOT blobs.deleting`, h, dbTime(at))
 	}
-	return s.WithTx(ctx, func(tx pgx.Tx) error { return b.send(ctx, tx) })
+	return b.send(ctx, s.pool)
 }
 
 // ClaimOrphanBlobs marks unreferenced blobs unmarked since before as being
