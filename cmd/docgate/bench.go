@@ -27,7 +27,7 @@ import (
 )
 
 const benchUsage = `bench --server URL --token-file F --recipient-token-file F --to CODE --cert CRT --key KEY
-       [--n 100] [--size BYTES] [--concurrency 4]
+       [--n 100] [--size BYTES] [--concurrency 4] [--rounds 4]
        [--baseline --s3-endpoint H:P --s3-bucket B --s3-access-key K --s3-secret-key S] [--json]
 
 Measures a running gateway. It makes N distinct PDFs of about --size bytes,
@@ -39,6 +39,11 @@ each signed with --cert/--key (before any timing starts), then
   round-trip: per document, its submit plus its fetch and acknowledgement;
   put:        with --baseline, the same bytes PUT raw to the same S3 store
               (the gateway's bucket) with the same concurrency, then deleted.
+With --baseline the documents go in --rounds rounds, each a slice of them PUT
+raw and submitted, the two in turns (put first in even rounds, submit first
+in odd ones), so that both phases meet the store in the same state (its
+object count, the page cache, the disk's write-back); each phase's seconds
+are the sum over its rounds.
 Each line is "phase key=value ...": docs, errors, seconds, docs_per_s,
 mb_per_s, p50_ms, p99_ms; with --baseline a last line "ratio
 submit_over_put=X". --json prints one JSON object instead.`
@@ -53,6 +58,7 @@ type benchConfig struct {
 	cert, key      string
 	n, size        int
 	concurrency    int
+	rounds         int
 	baseline       bool
 	s3             struct{ endpoint, bucket, accessKey, secretKey, region string }
 	s3SSL          bool
@@ -97,6 +103,7 @@ func parseBenchConfig(env *Env, args []string) (*benchConfig, error) {
 	fs.IntVar(&c.n, "n", 100, "number of documents")
 	fs.IntVar(&c.size, "size", 1<<20, "approximate size of each PDF in bytes")
 	fs.IntVar(&c.concurrency, "concurrency", 4, "concurrent senders (and recipients)")
+	fs.IntVar(&c.rounds, "rounds", 4, "with --baseline, rounds of raw PUTs and submissions taken in turns")
 	fs.BoolVar(&c.baseline, "baseline", false, "also PUT the same bytes raw to the S3 store given by --s3-*")
 	fs.StringVar(&c.s3.endpoint, "s3-endpoint", "", "S3 endpoint host:port of the gateway's blob store (for --baseline)")
 	fs.StringVar(&c.s3.bucket, "s3-bucket", "", "S3 bucket (for --baseline)")
@@ -137,6 +144,8 @@ func parseBenchConfig(env *Env, args []string) (*benchConfig, error) {
 		return nil, usageErrorf("bench: --size must be between 1024 bytes and 100 MiB")
 	case c.concurrency < 1 || c.concurrency > 256:
 		return nil, usageErrorf("bench: --concurrency must be between 1 and 256")
+	case c.rounds < 1 || c.rounds > c.n:
+		return nil, usageErrorf("bench: --rounds must be between 1 and --n")
 	case c.baseline && (c.s3.endpoint == "" || c.s3.bucket == "" || c.s3.accessKey == "" || c.s3.secretKey == ""):
 		return nil, usageErrorf("bench: --baseline needs --s3-endpoint, --s3-bucket, --s3-access-key and --s3-secret-key of the gateway's store")
 	}
@@ -180,18 +189,20 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	res := benchResult{N: cfg.n, Size: size, Concurrency: cfg.concurrency}
 
-	var put *benchPhase
+	var putOp func(ctx context.Context, i int) error
 	if cfg.baseline {
-		if put, err = benchBaseline(ctx, cfg, docs, size); err != nil {
+		op, cleanup, err := benchBaseline(ctx, cfg, docs)
+		if err != nil {
 			return err
 		}
+		defer cleanup()
+		putOp = op
 	}
 
 	runID := hex.EncodeToString(randomBytes(4))
 	ids := make([]string, len(docs))
 	sums := make([]string, len(docs))
-	submitLat := make([]time.Duration, len(docs))
-	submit := benchRun(ctx, "submit", cfg.concurrency, len(docs), size, submitLat, func(ctx context.Context, i int) error {
+	submitOp := func(ctx context.Context, i int) error {
 		e := gateway.Envelope{To: []string{cfg.to}, Subject: fmt.Sprintf("docgate bench %s #%d", runID, i), MessageID: fmt.Sprintf("bench-%s-%d", runID, i)}
 		envJSON, err := json.Marshal(e)
 		if err != nil {
@@ -205,9 +216,30 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		pr.Close()
 		ids[i], sums[i] = out.ID, out.SHA256
 		return err
-	})
+	}
+	submitLat := make([]time.Duration, len(docs))
+	putLat := make([]time.Duration, len(docs))
+	var submit, put benchPhase
+	if putOp == nil {
+		submit = benchRun(ctx, "submit", cfg.concurrency, indexes(0, len(docs)), size, submitLat, submitOp)
+	} else {
+		var subs, puts []benchPhase
+		for r := range cfg.rounds {
+			idx := indexes(r*len(docs)/cfg.rounds, (r+1)*len(docs)/cfg.rounds)
+			doPut := func() { puts = append(puts, benchRun(ctx, "put", cfg.concurrency, idx, size, putLat, putOp)) }
+			doSubmit := func() { subs = append(subs, benchRun(ctx, "submit", cfg.concurrency, idx, size, submitLat, submitOp)) }
+			if r%2 == 0 {
+				doPut()
+				doSubmit()
+			} else {
+				doSubmit()
+				doPut()
+			}
+		}
+		submit, put = sumPhases(subs, submitLat, size), sumPhases(puts, putLat, size)
+	}
 	fetchLat := make([]time.Duration, len(docs))
-	fetch := benchRun(ctx, "fetch+ack", cfg.concurrency, len(docs), size, fetchLat, func(ctx context.Context, i int) error {
+	fetch := benchRun(ctx, "fetch+ack", cfg.concurrency, indexes(0, len(docs)), size, fetchLat, func(ctx context.Context, i int) error {
 		if ids[i] == "" {
 			return fmt.Errorf("document %d was not submitted", i)
 		}
@@ -226,8 +258,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	round.fill(rt, size)
 	res.Phases = append(res.Phases, submit, fetch, round)
-	if put != nil {
-		res.Phases = append(res.Phases, *put)
+	if putOp != nil {
+		res.Phases = append(res.Phases, put)
 		if put.DocsPerS > 0 {
 			res.SubmitOverPut = submit.DocsPerS / put.DocsPerS
 		}
@@ -268,7 +300,8 @@ func (c *apiClient) fetchChecked(ctx context.Context, id, want string) error {
 
 // benchRun runs op for 0..n-1 on workers goroutines, recording each
 // latency in lat (zero when it failed).
-func benchRun(ctx context.Context, name string, workers, n int, size int64, lat []time.Duration, op func(ctx context.Context, i int) error) benchPhase {
+func benchRun(ctx context.Context, name string, workers int, idx []int, size int64, lat []time.Duration, op func(ctx context.Context, i int) error) benchPhase {
+	n := len(idx)
 	p := benchPhase{Phase: name, Docs: n}
 	var mu sync.Mutex
 	next := 0
@@ -280,12 +313,13 @@ func benchRun(ctx context.Context, name string, workers, n int, size int64, lat 
 			defer wg.Done()
 			for {
 				mu.Lock()
-				i := next
+				k := next
 				next++
 				mu.Unlock()
-				if i >= n || ctx.Err() != nil {
+				if k >= n || ctx.Err() != nil {
 					return
 				}
+				i := idx[k]
 				t0 := time.Now()
 				err := op(ctx, i)
 				d := time.Since(t0)
@@ -304,6 +338,38 @@ func benchRun(ctx context.Context, name string, workers, n int, size int64, lat 
 	}
 	wg.Wait()
 	p.Seconds = time.Since(start).Seconds()
+	var ok []time.Duration
+	for _, i := range idx {
+		if lat[i] > 0 {
+			ok = append(ok, lat[i])
+		}
+	}
+	p.fill(ok, size)
+	return p
+}
+
+// indexes is [from, to).
+func indexes(from, to int) []int {
+	idx := make([]int, 0, to-from)
+	for i := from; i < to; i++ {
+		idx = append(idx, i)
+	}
+	return idx
+}
+
+// sumPhases adds up the rounds of one phase: their documents, errors and
+// seconds, with percentiles over every latency in lat.
+func sumPhases(parts []benchPhase, lat []time.Duration, size int64) benchPhase {
+	var p benchPhase
+	for _, q := range parts {
+		p.Phase = q.Phase
+		p.Docs += q.Docs
+		p.Errors += q.Errors
+		p.Seconds += q.Seconds
+		if p.FirstError == "" {
+			p.FirstError = q.FirstError
+		}
+	}
 	var ok []time.Duration
 	for _, d := range lat {
 		if d > 0 {
@@ -421,21 +487,20 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// benchBaseline PUTs the documents raw to the S3 store under a prefix of
-// their own, then deletes them.
-func benchBaseline(ctx context.Context, cfg *benchConfig, docs []string, size int64) (*benchPhase, error) {
+// benchBaseline returns the raw PUT of document i to the S3 store, under a
+// prefix of its own, and the cleanup that deletes what was put.
+func benchBaseline(ctx context.Context, cfg *benchConfig, docs []string) (op func(ctx context.Context, i int) error, cleanup func(), err error) {
 	mc, err := minio.New(cfg.s3.endpoint, &minio.Options{
 		Creds: credentials.NewStaticV4(cfg.s3.accessKey, cfg.s3.secretKey, ""), Secure: cfg.s3SSL, Region: cfg.s3.region,
 	})
 	if err != nil {
-		return nil, usageErrorf("bench: --s3-endpoint: %v", err)
+		return nil, nil, usageErrorf("bench: --s3-endpoint: %v", err)
 	}
 	if ok, err := mc.BucketExists(ctx, cfg.s3.bucket); err != nil || !ok {
-		return nil, failf("bench: the S3 bucket %s is not there (%v): give the gateway's --s3-bucket", cfg.s3.bucket, err)
+		return nil, nil, failf("bench: the S3 bucket %s is not there (%v): give the gateway's --s3-bucket", cfg.s3.bucket, err)
 	}
 	prefix := "docgate-bench-" + hex.EncodeToString(randomBytes(6)) + "/"
-	lat := make([]time.Duration, len(docs))
-	p := benchRun(ctx, "put", cfg.concurrency, len(docs), size, lat, func(ctx context.Context, i int) error {
+	op = func(ctx context.Context, i int) error {
 		f, err := os.Open(docs[i])
 		if err != nil {
 			return err
@@ -447,9 +512,11 @@ func benchBaseline(ctx context.Context, cfg *benchConfig, docs []string, size in
 		}
 		_, err = mc.PutObject(ctx, cfg.s3.bucket, prefix+filepath.Base(docs[i]), f, st.Size(), minio.PutObjectOptions{ContentType: "application/pdf"})
 		return err
-	})
-	for i := range docs {
-		mc.RemoveObject(ctx, cfg.s3.bucket, prefix+filepath.Base(docs[i]), minio.RemoveObjectOptions{})
 	}
-	return &p, nil
+	cleanup = func() {
+		for i := range docs {
+			mc.RemoveObject(context.WithoutCancel(ctx), cfg.s3.bucket, prefix+filepath.Base(docs[i]), minio.RemoveObjectOptions{})
+		}
+	}
+	return op, cleanup, nil
 }

@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // TestBench runs bench small against serve --dev in-process and checks
@@ -68,4 +72,62 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestBenchBaseline runs the bench against a production gateway
+// (PostgreSQL + MinIO) with --baseline: the raw PUTs and the submissions
+// go in alternating rounds over the same store, every document is counted
+// once in each phase, and the raw objects are deleted afterwards.
+func TestBenchBaseline(t *testing.T) {
+	pe := productionEnv(t, "benchbase")
+	dir := t.TempDir()
+	pki := filepath.Join(dir, "pki")
+	// The CA's revocation URLs point at the gateway, so its address comes first.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	mustRun(t, nil, "ca", "init", "--dir", pki, "--base-url", "http://"+addr)
+	g := startGatewayArgs(t, filepath.Join(dir, "data"), append(pe.serveArgs(), "--addr", addr,
+		"--token-key-file", mustTokenKeyFile(t, dir), "--pki-dir", pki)...)
+	admin := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": g.admin}
+	const sender, recipient = "000.00.00.H41", "000.00.01.H41"
+	cert := filepath.Join(dir, "sender")
+	mustRun(t, nil, "ca", "issue", "--dir", pki, "--code", sender, "--name", "UBND tỉnh", "--out", cert)
+	senderTok := filepath.Join(dir, "sender.token")
+	recipTok := filepath.Join(dir, "recipient.token")
+	os.WriteFile(senderTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", sender, "--name", "UBND tỉnh", "--cert", cert+".crt"))+"\n"), 0o600)
+	os.WriteFile(recipTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", recipient, "--name", "Sở Nội vụ"))+"\n"), 0o600)
+
+	args := []string{"bench", "--server", g.url, "--token-file", senderTok, "--recipient-token-file", recipTok, "--to", recipient,
+		"--cert", cert + ".crt", "--key", cert + ".key", "--n", "7", "--size", "65536", "--concurrency", "2",
+		"--baseline", "--s3-endpoint", pe.endpoint, "--s3-bucket", pe.bucket, "--s3-access-key", pe.accessKey}
+	env := map[string]string{"DOCGATE_S3_SECRET_KEY": pe.secretKey}
+	var res benchResult
+	out := mustRun(t, env, append(args, "--rounds", "3", "--json")...)
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(res.Phases) != 4 || res.SubmitOverPut <= 0 {
+		t.Fatalf("result: %s", out)
+	}
+	for i, name := range []string{"submit", "fetch+ack", "round-trip", "put"} {
+		p := res.Phases[i]
+		if p.Phase != name || p.Docs != 7 || p.Errors != 0 || p.DocsPerS <= 0 || p.P99ms < p.P50ms {
+			t.Errorf("phase %d: %+v", i, p)
+		}
+	}
+	if got := res.Phases[0].DocsPerS / res.Phases[3].DocsPerS; got < res.SubmitOverPut*0.99 || got > res.SubmitOverPut*1.01 {
+		t.Errorf("ratio %v, but submit/put is %v", res.SubmitOverPut, got)
+	}
+	mc, err := minio.New(pe.endpoint, &minio.Options{Creds: credentials.NewStaticV4(pe.accessKey, pe.secretKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for obj := range mc.ListObjects(t.Context(), pe.bucket, minio.ListObjectsOptions{Prefix: "docgate-bench-", Recursive: true}) {
+		t.Errorf("raw object left after the bench: %s (%v)", obj.Key, obj.Err)
+	}
+	wantExit(t, env, exitUsage, "--rounds must be between 1 and --n", append(args, "--rounds", "8")...)
 }
