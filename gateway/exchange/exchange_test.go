@@ -110,7 +110,10 @@ func openStores(t testing.TB) (gateway.Store, gateway.BlobStore) {
 		var b [6]byte
 		rand.Read(b[:])
 		s, err := s3.New(ctx, s3.Config{Endpoint: ep, AccessKey: os.Getenv("DOCGATE_TEST_S3_ACCESS_KEY"),
-			SecretKey: os.Getenv("DOCGATE_TEST_S3_SECRET_KEY"), Bucket: "exchange-" + hex.EncodeToString(b[:])})
+			SecretKey: os.Getenv("DOCGATE_TEST_S3_SECRET_KEY"), Bucket: "exchange-" + hex.EncodeToString(b[:]),
+			// As serve sets it: blobs of unknown size are staged locally,
+			// not through a temporary object and a server-side copy.
+			SpoolDir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
