@@ -20,17 +20,8 @@ func TestBench(t *testing.T) {
 	g := startGateway(t, dir)
 	pki := filepath.Join(dir, "pki")
 	work := t.TempDir()
-	admin := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": g.admin}
-	const sender, recipient = "000.00.00.H41", "000.00.01.H41"
-	cert := filepath.Join(work, "sender")
-	mustRun(t, nil, "ca", "issue", "--dir", pki, "--code", sender, "--name", "UBND tỉnh", "--out", cert)
-	senderTok := filepath.Join(work, "sender.token")
-	recipTok := filepath.Join(work, "recipient.token")
-	os.WriteFile(senderTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", sender, "--name", "UBND tỉnh"))+"\n"), 0o600)
-	os.WriteFile(recipTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", recipient, "--name", "Sở Nội vụ"))+"\n"), 0o600)
-
-	args := []string{"bench", "--server", g.url, "--token-file", senderTok, "--recipient-token-file", recipTok, "--to", recipient,
-		"--cert", cert + ".crt", "--key", cert + ".key", "--n", "5", "--size", "65536", "--concurrency", "2"}
+	args, recipTok := benchArgs(t, g, pki, work)
+	args = append(args, "--n", "5", "--size", "65536", "--concurrency", "2")
 	var res benchResult
 	out := mustRun(t, nil, append(args, "--json")...)
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -65,6 +56,23 @@ func TestBench(t *testing.T) {
 	wantExit(t, nil, exitUsage, "--cert and --key are required", args[:len(args)-10]...)
 }
 
+// benchArgs registers on g a sender, with a certificate the dev CA in pki
+// issues, and a recipient, and returns the bench arguments that name them
+// (without --n and the like) and the recipient's token file.
+func benchArgs(t *testing.T, g *testGateway, pki, dir string) (args []string, recipTok string) {
+	t.Helper()
+	admin := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": g.admin}
+	const sender, recipient = "000.00.00.H41", "000.00.01.H41"
+	cert := filepath.Join(dir, "sender")
+	mustRun(t, nil, "ca", "issue", "--dir", pki, "--code", sender, "--name", "UBND tỉnh", "--out", cert)
+	senderTok := filepath.Join(dir, "sender.token")
+	recipTok = filepath.Join(dir, "recipient.token")
+	os.WriteFile(senderTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", sender, "--name", "UBND tỉnh", "--cert", cert+".crt"))+"\n"), 0o600)
+	os.WriteFile(recipTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", recipient, "--name", "Sở Nội vụ"))+"\n"), 0o600)
+	return []string{"bench", "--server", g.url, "--token-file", senderTok, "--recipient-token-file", recipTok, "--to", recipient,
+		"--cert", cert + ".crt", "--key", cert + ".key"}, recipTok
+}
+
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -92,18 +100,9 @@ func TestBenchBaseline(t *testing.T) {
 	mustRun(t, nil, "ca", "init", "--dir", pki, "--base-url", "http://"+addr)
 	g := startGatewayArgs(t, filepath.Join(dir, "data"), append(pe.serveArgs(), "--addr", addr,
 		"--token-key-file", mustTokenKeyFile(t, dir), "--pki-dir", pki)...)
-	admin := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": g.admin}
-	const sender, recipient = "000.00.00.H41", "000.00.01.H41"
-	cert := filepath.Join(dir, "sender")
-	mustRun(t, nil, "ca", "issue", "--dir", pki, "--code", sender, "--name", "UBND tỉnh", "--out", cert)
-	senderTok := filepath.Join(dir, "sender.token")
-	recipTok := filepath.Join(dir, "recipient.token")
-	os.WriteFile(senderTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", sender, "--name", "UBND tỉnh", "--cert", cert+".crt"))+"\n"), 0o600)
-	os.WriteFile(recipTok, []byte(lastLine(mustRun(t, admin, "agency", "add", "--code", recipient, "--name", "Sở Nội vụ"))+"\n"), 0o600)
-
-	args := []string{"bench", "--server", g.url, "--token-file", senderTok, "--recipient-token-file", recipTok, "--to", recipient,
-		"--cert", cert + ".crt", "--key", cert + ".key", "--n", "7", "--size", "65536", "--concurrency", "2",
-		"--baseline", "--s3-endpoint", pe.endpoint, "--s3-bucket", pe.bucket, "--s3-access-key", pe.accessKey}
+	args, _ := benchArgs(t, g, pki, dir)
+	args = append(args, "--n", "7", "--size", "65536", "--concurrency", "2",
+		"--baseline", "--s3-endpoint", pe.endpoint, "--s3-bucket", pe.bucket, "--s3-access-key", pe.accessKey)
 	env := map[string]string{"DOCGATE_S3_SECRET_KEY": pe.secretKey}
 	var res benchResult
 	out := mustRun(t, env, append(args, "--rounds", "3", "--json")...)
