@@ -310,16 +310,26 @@ func (l *lexer) refAfter(num uint32) (Ref, bool) {
 	return Ref{Num: num, Gen: uint16(g)}, true
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
+// notHex marks, in hexValue, a byte that is no hex digit.
+const notHex = 0xff
+
+// hexValue is the value of each hex digit, and notHex for every other byte.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = notHex
 	}
-	return 0, false
+	for i := range 10 {
+		t['0'+i] = byte(i)
+	}
+	for i := range 6 {
+		t['a'+i], t['A'+i] = byte(10+i), byte(10+i)
+	}
+	return t
+}()
+
+func unhex(c byte) (byte, bool) {
+	v := hexValue[c]
+	return v, v != notHex
 }
 
 func (l *lexer) name() (Object, error) {
@@ -456,34 +466,40 @@ func (l *lexer) hexString() (Object, error) {
 		if i := bytes.IndexByte(w, '>'); i >= 0 {
 			w, closed = w[:i], true
 		}
-		for i, c := range w {
+		for i := 0; i < len(w); i++ {
 			// Digits first: they are nearly every byte, and no digit is white space.
-			v, ok := unhex(c)
-			if !ok {
+			c := w[i]
+			v := hexValue[c]
+			if v == notHex {
 				if isWhite(c) {
 					continue
 				}
 				l.pos += int64(i)
 				return nil, l.errorf("invalid character %q in hex string", c)
 			}
-			if half {
-				if out == nil {
-					// Sized for the digits in view; an empty string stays nil.
-					hint := int64(len(w)-i)/2 + 1
-					if hint > l.maxStr {
-						hint = max(l.maxStr+1, 1)
-					}
-					out = make([]byte, 0, hint)
+			if !half {
+				if i+1 == len(w) || hexValue[w[i+1]] == notHex {
+					hi, half = v, true
+					continue
 				}
-				out = append(out, hi<<4|v)
-				if int64(len(out)) > l.maxStr {
-					l.pos += int64(i) + 1
-					return nil, limitErr("string at %d longer than %d bytes", start, l.maxStr)
-				}
-			} else {
-				hi = v
+				// Two digits side by side, as nearly all are: one byte at once.
+				hi, i = v, i+1
+				v = hexValue[w[i]]
 			}
-			half = !half
+			half = false
+			if out == nil {
+				// Sized for the digits in view; an empty string stays nil.
+				hint := int64(len(w)-i)/2 + 1
+				if hint > l.maxStr {
+					hint = max(l.maxStr+1, 1)
+				}
+				out = make([]byte, 0, hint)
+			}
+			out = append(out, hi<<4|v)
+			if int64(len(out)) > l.maxStr {
+				l.pos += int64(i) + 1
+				return nil, limitErr("string at %d longer than %d bytes", start, l.maxStr)
+			}
 		}
 		l.pos += int64(len(w))
 		if closed {
