@@ -7,9 +7,14 @@ import (
 	"hash"
 	"io"
 	"slices"
+	"sync"
 
 	"docgate/gateway"
 )
+
+// readBufs holds 256 KiB read buffers for hashing passes, so that verifying
+// file after file does not allocate, clear and collect one for each.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // rangeJob is one signature's signed ranges being hashed during hashPass.
 type rangeJob struct {
@@ -46,7 +51,9 @@ func (vr *verification) hashPass(sigs []*sigEntry) ([]byte, error) {
 		}
 		jobs = append(jobs, j)
 	}
-	buf := make([]byte, 256<<10)
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
 	for pos := int64(0); pos < vr.size; {
 		if err := vr.ctx.Err(); err != nil {
 			return nil, err

@@ -209,7 +209,9 @@ func (vr *verification) hashRanges(br [4]int64, hs ...hash.Hash) error {
 		ws[i] = h
 	}
 	w := io.MultiWriter(ws...)
-	buf := make([]byte, 256<<10)
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
 	for _, rg := range [][2]int64{{br[0], br[1]}, {br[2], br[3]}} {
 		sr := io.NewSectionReader(vr.r, rg[0], rg[1])
 		for {
