@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"sync"
 )
 
 // window is how much the lexer reads from the file at a time: large enough that parsing an object
@@ -598,6 +599,11 @@ func (l *lexer) dict(depth int) (Object, error) {
 }
 
 // index returns the offset of the first occurrence of pat at or after from and before limit, or -1.
+// scanChunks holds the 64 KiB buffers index reads a file through: one search
+// after another (every startxref, every %%EOF) would otherwise allocate one
+// each.
+var scanChunks = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 func (l *lexer) index(from, limit int64, pat []byte) int64 {
 	if limit > l.size {
 		limit = l.size
@@ -615,7 +621,9 @@ func (l *lexer) index(from, limit int64, pat []byte) int64 {
 	if from < 0 || from >= limit {
 		return -1
 	}
-	chunk := make([]byte, min(64<<10, limit-from))
+	cp := scanChunks.Get().(*[]byte)
+	defer scanChunks.Put(cp)
+	chunk := (*cp)[:min(int64(len(*cp)), limit-from)]
 	for from < limit {
 		n := min(int64(len(chunk)), limit-from)
 		m, _ := l.r.ReadAt(chunk[:n], from)
