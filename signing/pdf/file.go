@@ -200,6 +200,18 @@ func (f *File) warn(format string, args ...any) {
 
 func (f *File) lexer() *lexer { return newFileLexer(f.r, f.size, &f.opts) }
 
+// pooledLexer takes a lexer from the file's pool, to be given back with
+// f.lexers.Put. Lexers are reused window included: the file does not change,
+// so a window read for one object or search often already holds the next.
+func (f *File) pooledLexer() *lexer {
+	l, _ := f.lexers.Get().(*lexer)
+	if l == nil {
+		return f.lexer()
+	}
+	l.items, l.size = 0, f.size
+	return l
+}
+
 // Size returns the file size given to Open.
 func (f *File) Size() int64 { return f.size }
 
@@ -275,7 +287,8 @@ func (f *File) findStartxref() (int64, error) {
 			}
 			continue
 		}
-		l := f.lexer()
+		l := f.pooledLexer()
+	defer f.lexers.Put(l)
 		l.pos = start + int64(i) + 9
 		off, ok := l.readInt()
 		if !ok {
@@ -426,7 +439,8 @@ func (f *File) orphans(before int64, seen map[int64]bool, total *int) []*section
 // order, at most MaxRevisions of them.
 func (f *File) startxrefMarkers(limit int64) []int64 {
 	var offs []int64
-	l := f.lexer()
+	l := f.pooledLexer()
+	defer f.lexers.Put(l)
 	for p := int64(0); len(offs) < f.opts.MaxRevisions; {
 		i := l.index(p, limit, []byte("startxref"))
 		if i < 0 {
@@ -444,7 +458,8 @@ func (f *File) startxrefMarkers(limit int64) []int64 {
 // linearized reports whether the first object after the header is a linearization dictionary:
 // then a first-page cross-reference section at the start of the file is expected.
 func (f *File) linearized() bool {
-	l := f.lexer()
+	l := f.pooledLexer()
+	defer f.lexers.Put(l)
 	l.pos = f.headerOffset + 5 + int64(len(f.header))
 	l.skipSpace()
 	if _, ok := l.readInt(); !ok {
@@ -488,7 +503,8 @@ func (f *File) find(l *lexer, from int64, pat string) int64 {
 // revisionEnd returns the offset after the first %%EOF at or after from and its end-of-line, and
 // the offset just after the marker.
 func (f *File) revisionEnd(from, limit int64) (int64, int64) {
-	l := f.lexer()
+	l := f.pooledLexer()
+	defer f.lexers.Put(l)
 	i := f.find(l, from, "%%EOF")
 	if i < 0 || i >= limit {
 		if limit < f.size {
@@ -514,7 +530,8 @@ func (f *File) readSection(off int64, total *int) (*section, error) {
 	if off < 0 || off >= f.size {
 		return nil, syntaxErr(off, "cross-reference offset outside the file")
 	}
-	l := f.lexer()
+	l := f.pooledLexer()
+	defer f.lexers.Put(l)
 	l.pos = off
 	l.skipSpace()
 	start := l.pos
@@ -723,7 +740,8 @@ func (f *File) checkOffsets() error {
 		}
 	}
 	sort.Slice(items, func(a, b int) bool { return items[a].off < items[b].off })
-	l := f.lexer()
+	l := f.pooledLexer()
+	defer f.lexers.Put(l)
 	var bads []bad
 	for _, it := range items {
 		if !f.headerAt(l, it.off, it.num, it.gen) {
@@ -882,7 +900,8 @@ func (f *File) rebuild() error {
 		r.entries[ref.Num] = entry{kind: 1, gen: ref.Gen, off: last}
 		maxNum = max(maxNum, ref.Num)
 	}
-	l := f.lexer()
+	l := f.pooledLexer()
+	defer f.lexers.Put(l)
 	for _, t := range trailers {
 		l.pos = t + 7
 		if d, err := l.object(0); err == nil {

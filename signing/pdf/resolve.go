@@ -12,14 +12,8 @@ type lengthFunc func(Ref) (Object, error)
 // It returns the object, the offset of its header and the offset just after it ("endobj", or
 // the end of the object or stream when "endobj" is missing).
 func (f *File) parseIndirect(off int64, want *Ref, length lengthFunc) (Object, int64, int64, error) {
-	// Lexers are reused, window included: the file does not change, so a window read for one
-	// object often already holds the next.
-	l, _ := f.lexers.Get().(*lexer)
-	if l == nil {
-		l = f.lexer()
-	}
+	l := f.pooledLexer()
 	defer f.lexers.Put(l)
-	l.items = 0
 	l.pos = off
 	num, ok1 := l.readInt()
 	gen, ok2 := l.readInt()
