@@ -53,7 +53,7 @@ func runAuditExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, sum, err := c.download(ctx, "/v1/documents/"+escape(id)+"/bundle", out)
+	n, sum, err := c.download(ctx, "/v1/documents/"+escape(id)+"/bundle", out, nil)
 	if err != nil {
 		return err
 	}

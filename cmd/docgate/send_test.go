@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"docgate/certs"
 	"docgate/certs/keys"
+	"docgate/gateway/edxml"
 	"docgate/signing/pades"
 )
 
@@ -180,6 +182,42 @@ func TestExchangeEndToEnd(t *testing.T) {
 	mustRun(t, as(recipTok), "status", id, "--set", "accepted")
 	wantExit(t, as(recipTok), exitFailed, "cannot follow", "status", id, "--set", "received")
 	wantExit(t, as(senderTok), exitFailed, "cannot be recalled", "recall", id)
+
+	// edXML exports: the package carries the PDF and the annex as sent, the
+	// status message the accepted status (03).
+	pkgFile := filepath.Join(work, "doc.edxml")
+	mustRun(t, as(senderTok), "fetch", id, "--edxml", "-o", pkgFile)
+	var parts [][]byte
+	pf, err := os.Open(pkgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := edxml.ParsePackage(pf, edxml.Options{Attachment: func(_ edxml.AttachmentInfo, r io.Reader) error {
+		b, err := io.ReadAll(r)
+		parts = append(parts, b)
+		return err
+	}})
+	pf.Close()
+	if err != nil {
+		t.Fatalf("the exported package does not parse: %v", err)
+	}
+	if pkg.Header.Subject != "Về việc thử nghiệm" || len(parts) != 2 || !bytes.Equal(parts[0], sent) || string(parts[1]) != "phụ lục" {
+		t.Fatalf("exported package: subject %q, %d files", pkg.Header.Subject, len(parts))
+	}
+	stFile := filepath.Join(work, "status.xml")
+	mustRun(t, as(recipTok), "fetch", id, "--status-edxml", "-o", stFile)
+	sf, err := os.Open(stFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := edxml.ParseStatus(sf, edxml.Options{})
+	sf.Close()
+	if err != nil || st.Code != "03" {
+		t.Fatalf("exported status: %+v, %v", st, err)
+	}
+	wantExit(t, as(recipTok), exitFailed, "its own status", "fetch", id, "--status-edxml", "--recipient", outsider, "-o", filepath.Join(work, "st2.xml"))
+	wantExit(t, as(recipTok), exitUsage, "give one", "fetch", id, "--edxml", "--attachment", "0", "-o", filepath.Join(work, "x"))
+	wantExit(t, as(recipTok), exitUsage, "--recipient goes with --status-edxml", "fetch", id, "--recipient", "x", "-o", filepath.Join(work, "x"))
 
 	var trail struct {
 		Events []struct {
