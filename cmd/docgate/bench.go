@@ -455,8 +455,10 @@ func benchDocuments(ctx context.Context, cfg *benchConfig, dir string) ([]string
 	return paths, size, nil
 }
 
-// benchPDF is a one-page PDF whose page content ends in about pad bytes of
-// random hex in a comment: incompressible, and different every time.
+// benchPDF is a one-page PDF carrying about pad bytes of random binary as an
+// image, the way scanned pages and embedded images fill real documents:
+// incompressible, different every time, with the newlines binary data has
+// (a single 1 MiB line of text would be no real PDF).
 func benchPDF(pad int) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -465,12 +467,13 @@ func benchPDF(pad int) []byte {
 		offs = append(offs, b.Len())
 		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), body)
 	}
-	content := "BT /F1 18 Tf 72 720 Td (docgate bench) Tj ET\n%" + hex.EncodeToString(randomBytes(pad/2))
+	content := "BT /F1 18 Tf 72 720 Td (docgate bench) Tj ET"
 	obj("<< /Type /Catalog /Pages 2 0 R >>")
 	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
-	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>")
+	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>")
 	obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
 	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+	obj(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height 1 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length %d >>\nstream\n%s\nendstream", pad, pad, randomBytes(pad)))
 	xref := b.Len()
 	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f\r\n", len(offs)+1)
 	for _, o := range offs {
