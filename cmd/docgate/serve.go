@@ -377,8 +377,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	return serveHTTP(ctx, srv, ln, cfg.ShutdownTimeout, logger)
 }
 
-// serveHTTP serves until ctx ends, then stops accepting and waits up to
-// timeout for in-flight requests to finish.
 // startCPUProfile profiles the process into path until the returned
 // function is called.
 func startCPUProfile(path string) (func(), error) {
@@ -396,6 +394,8 @@ func startCPUProfile(path string) (func(), error) {
 	}, nil
 }
 
+// serveHTTP serves until ctx ends, then stops accepting and waits up to
+// timeout for in-flight requests to finish.
 func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, logger *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

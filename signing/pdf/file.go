@@ -275,6 +275,8 @@ func (f *File) readHeader() error {
 
 // findStartxref returns the offset named by the last "startxref" in the file.
 func (f *File) findStartxref() (int64, error) {
+	l := f.pooledLexer()
+	defer f.lexers.Put(l)
 	for _, tail := range []int64{1024, 64 << 10} {
 		start := max(0, f.size-tail)
 		buf := make([]byte, f.size-start)
@@ -287,8 +289,6 @@ func (f *File) findStartxref() (int64, error) {
 			}
 			continue
 		}
-		l := f.pooledLexer()
-	defer f.lexers.Put(l)
 		l.pos = start + int64(i) + 9
 		off, ok := l.readInt()
 		if !ok {

@@ -598,12 +598,12 @@ func (l *lexer) dict(depth int) (Object, error) {
 	}
 }
 
-// index returns the offset of the first occurrence of pat at or after from and before limit, or -1.
 // scanChunks holds the 64 KiB buffers index reads a file through: one search
 // after another (every startxref, every %%EOF) would otherwise allocate one
 // each.
 var scanChunks = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
+// index returns the offset of the first occurrence of pat at or after from and before limit, or -1.
 func (l *lexer) index(from, limit int64, pat []byte) int64 {
 	if limit > l.size {
 		limit = l.size
