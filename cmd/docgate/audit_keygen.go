@@ -20,6 +20,37 @@ func logPubPath(keyFile string) string {
 	return strings.TrimSuffix(keyFile, filepath.Ext(keyFile)) + ".pub"
 }
 
+// newLogKey makes a log signing key pair named origin, refusing a name the
+// signer could never load.
+func newLogKey(origin string) (skey, vkey string, err error) {
+	skey, vkey, err = auditlog.GenerateKey(rand.Reader, origin)
+	if err == nil {
+		// GenerateKey takes any name; the signer refuses the ones a signed
+		// note cannot carry, as serve does when it loads the key.
+		_, err = auditlog.NewSigner(skey)
+	}
+	return skey, vkey, err
+}
+
+// writeNewLogKey writes a new key pair: the secret key to keyFile, which
+// must not exist (os.ErrExist), and the public key beside it. When the
+// public key cannot be written the secret one is taken back, so that a
+// retry starts clean rather than with a pair that may not match.
+func writeNewLogKey(keyFile, skey, vkey string) error {
+	if err := writeFileExclusive(keyFile, []byte(skey+"\n")); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return err
+		}
+		return fmt.Errorf("write the key: %w", err)
+	}
+	pub := logPubPath(keyFile)
+	if err := writeFileAtomic(pub, []byte(vkey+"\n"), 0o644); err != nil {
+		os.Remove(keyFile)
+		return fmt.Errorf("write the public key: %w (removed %s)", err, keyFile)
+	}
+	return nil
+}
+
 // runAuditKeygen creates a log signing key for serve --log-key-file, the
 // production counterpart of the key --dev creates. It is local: the secret
 // never crosses the network.
@@ -49,22 +80,29 @@ func runAuditKeygen(ctx context.Context, env *Env, args []string) error {
 	}
 	pub := logPubPath(*out)
 
-	skey, vkey, err := auditlog.GenerateKey(rand.Reader, origin)
-	if err == nil {
-		// GenerateKey takes any name; the signer refuses the ones a signed
-		// note cannot carry, as serve would when it loads the key.
-		_, err = auditlog.NewSigner(skey)
-	}
+	skey, vkey, err := newLogKey(origin)
 	if err != nil {
 		return usageErrorf("audit keygen: --origin %q is not a log name: it must be non-empty UTF-8 without spaces or '+', e.g. docgate.example.gov.vn/log", origin)
 	}
 
 	replaced := false
 	if *force {
+		// The public key first, then the secret one; should the second
+		// write fail, the old .pub goes back, so that the pair on disk
+		// always matches.
 		_, err := os.Stat(*out)
 		replaced = err == nil
+		oldPub, oldPubErr := os.ReadFile(pub)
+		if err := writeFileAtomic(pub, []byte(vkey+"\n"), 0o644); err != nil {
+			return failf("audit keygen: write the public key: %v (nothing was replaced)", err)
+		}
 		if err := writeFileAtomic(*out, []byte(skey+"\n"), 0o600); err != nil {
-			return failf("audit keygen: write the key: %v", err)
+			if oldPubErr == nil {
+				writeFileAtomic(pub, oldPub, 0o644)
+			} else {
+				os.Remove(pub)
+			}
+			return failf("audit keygen: write the key: %v (%s and %s are as they were)", err, *out, pub)
 		}
 	} else {
 		exists := usageErrorf("audit keygen: %s exists; --force replaces it (and a log signed with it cannot be continued with the new key)", *out)
@@ -76,19 +114,13 @@ func runAuditKeygen(ctx context.Context, env *Env, args []string) error {
 		if _, err := os.Lstat(pub); err == nil {
 			return usageErrorf("audit keygen: %s exists; --force replaces it and %s", pub, *out)
 		}
-		err := writeFileExclusive(*out, []byte(skey+"\n"))
+		err := writeNewLogKey(*out, skey, vkey)
 		if errors.Is(err, os.ErrExist) {
 			return exists
 		}
 		if err != nil {
-			return failf("audit keygen: write the key: %v", err)
+			return failf("audit keygen: %v", err)
 		}
-	}
-	if err := writeFileAtomic(pub, []byte(vkey+"\n"), 0o644); err != nil {
-		// A secret key without its public half on disk invites a
-		// mismatched pair later; take it back so that a retry starts clean.
-		os.Remove(*out)
-		return failf("audit keygen: write the public key: %v (removed %s)", err, *out)
 	}
 	if replaced {
 		fmt.Fprintf(env.Stderr, "docgate: warning: replaced the key in %s; a log signed with the old key cannot be continued with this one\n", *out)

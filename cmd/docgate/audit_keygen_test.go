@@ -181,3 +181,44 @@ func TestServeDevRefusesBadLogOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditKeygenForceKeepsAPair: when --force cannot write one of the two
+// files, the old key and its .pub are both left as they were.
+func TestAuditKeygenForceKeepsAPair(t *testing.T) {
+	dir := t.TempDir()
+	keyFile, pubFile := filepath.Join(dir, "log.key"), filepath.Join(dir, "log.pub")
+	mustRun(t, nil, "audit", "keygen", "--out", keyFile)
+	skey, vkey := readFile(t, keyFile), readFile(t, pubFile)
+
+	// The .pub cannot be replaced (a directory stands in its way): the key
+	// must survive.
+	if err := os.Remove(pubFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(pubFile, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, nil, exitFailed, "nothing was replaced", "audit", "keygen", "--out", keyFile, "--force")
+	if readFile(t, keyFile) != skey {
+		t.Fatal("a failed --force changed or removed the key")
+	}
+	if err := os.Remove(pubFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pubFile, []byte(vkey), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The key cannot be replaced (a directory stands where it goes): the
+	// .pub, already written, must be put back as it was.
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(keyFile, "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, nil, exitFailed, "are as they were", "audit", "keygen", "--out", keyFile, "--force")
+	if readFile(t, pubFile) != vkey {
+		t.Fatal("a failed --force left a new .pub beside the old key")
+	}
+}

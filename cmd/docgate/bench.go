@@ -144,7 +144,7 @@ func parseBenchConfig(env *Env, args []string) (*benchConfig, error) {
 		return nil, usageErrorf("bench: --size must be between 1024 bytes and 100 MiB")
 	case c.concurrency < 1 || c.concurrency > 256:
 		return nil, usageErrorf("bench: --concurrency must be between 1 and 256")
-	case c.rounds < 1 || c.rounds > c.n:
+	case c.baseline && (c.rounds < 1 || c.rounds > c.n):
 		return nil, usageErrorf("bench: --rounds must be between 1 and --n")
 	case c.baseline && (c.s3.endpoint == "" || c.s3.bucket == "" || c.s3.accessKey == "" || c.s3.secretKey == ""):
 		return nil, usageErrorf("bench: --baseline needs --s3-endpoint, --s3-bucket, --s3-access-key and --s3-secret-key of the gateway's store")

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,6 +51,13 @@ func TestBench(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(text), "\n")
 	if len(lines) != 4 || !strings.HasPrefix(lines[1], "submit ") || !strings.Contains(lines[1], " docs=5 errors=0 ") {
 		t.Fatalf("text output:\n%s", text)
+	}
+
+	// Fewer documents than the default --rounds: rounds only split the
+	// baseline's comparison, so without --baseline that is fine.
+	small := append(slices.Clone(args), "--n", "2")
+	if text := mustRun(t, nil, small...); !strings.Contains(text, " docs=2 errors=0 ") {
+		t.Fatalf("--n 2:\n%s", text)
 	}
 
 	wantExit(t, nil, exitUsage, "--baseline needs --s3-endpoint", append(args, "--baseline")...)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
@@ -196,26 +195,17 @@ func openLog(cfg *ServeConfig, store gateway.Store, logger *slog.Logger) (*audit
 		if origin == "" {
 			origin = defaultLogOrigin
 		}
-		skey, vkey, err := auditlog.GenerateKey(rand.Reader, origin)
-		if err == nil {
-			// GenerateKey takes any name; check it as loading the key
-			// will, before a key that can never load is written.
-			_, err = auditlog.NewSigner(skey)
-		}
+		skey, vkey, err := newLogKey(origin)
 		if err != nil {
 			return nil, "", usageErrorf("serve: --log-origin %q is not a log name (non-empty UTF-8 without spaces or '+'): %v", origin, err)
 		}
 		if err := os.MkdirAll(filepath.Dir(cfg.LogKeyFile), 0o700); err != nil {
 			return nil, "", failf("serve: create the log key's directory: %v", err)
 		}
-		if err := writeFileExclusive(cfg.LogKeyFile, []byte(skey+"\n")); err != nil {
-			return nil, "", failf("serve: write the log key: %v", err)
+		if err := writeNewLogKey(cfg.LogKeyFile, skey, vkey); err != nil {
+			return nil, "", failf("serve: the audit log key: %v", err)
 		}
-		pub := logPubPath(cfg.LogKeyFile)
-		if err := writeFileAtomic(pub, []byte(vkey+"\n"), 0o644); err != nil {
-			return nil, "", failf("serve: write the log's public key: %v", err)
-		}
-		logger.Info("created the audit log key; give auditors the public key", "key", cfg.LogKeyFile, "public_key", pub, "origin", origin)
+		logger.Info("created the audit log key; give auditors the public key", "key", cfg.LogKeyFile, "public_key", logPubPath(cfg.LogKeyFile), "origin", origin)
 		b = []byte(skey)
 	} else if err != nil {
 		return nil, "", failf("serve: read the log key: %v", err)
