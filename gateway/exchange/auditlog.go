@@ -72,8 +72,19 @@ func (s *Service) appendJobs(ctx context.Context, jobs []*logJob) {
 		next += uint64(len(j.events))
 	}
 	// One transaction for all of them: a statement per event was a quarter of
-	// a submit's time (issue 4).
-	if err := s.Store.SetLogIndexes(ctx, indexes); err != nil {
+	// a submit's time (issue 4). The leaves are in the log already: should
+	// recording their indexes fail, the backfill would append every one of
+	// them again, so a passing failure (a dropped connection, a failover)
+	// gets two more tries first.
+	err = s.Store.SetLogIndexes(ctx, indexes)
+	for _, wait := range setIndexRetries {
+		if err == nil {
+			break
+		}
+		time.Sleep(wait)
+		err = s.Store.SetLogIndexes(ctx, indexes)
+	}
+	if err != nil {
 		s.logger().ErrorContext(ctx, "record audit log indexes", "first", first, "events", len(recs), "err", err)
 		for _, j := range jobs {
 			j.err = fmt.Errorf("record the indexes of leaves appended at %d: %w", first, err)
@@ -81,24 +92,31 @@ func (s *Service) appendJobs(ctx context.Context, jobs []*logJob) {
 	}
 }
 
+// setIndexRetries are the pauses before recording a batch's log indexes
+// again after a failure.
+var setIndexRetries = []time.Duration{50 * time.Millisecond, 250 * time.Millisecond}
+
 // logJob is one change's events waiting to be appended.
 type logJob struct {
 	doc    string
 	events []*gateway.Event
 	recs   []auditlog.LeafRecord
-	done   chan struct{}
-	first  uint64 // set with err before done is closed
+	done   chan struct{} // closed when the job is done, or when it is to lead
+	lead   bool          // set before done is closed: run the next append
+	first  uint64        // set with err before done is closed
 	err    error
 }
 
-// logQueue groups appends: the first caller to find no append running runs
-// one for everything queued by then, again and again until the queue is
-// empty; the others wait for their job to be done. No goroutine outlives a
-// call, and a lone caller appends at once, as before.
+// logQueue groups appends: a caller that finds no append running runs one
+// for everything queued by then (up to maxLogJobs); callers that arrive
+// meanwhile wait. When it is done, the leader hands the next append to the
+// first caller still waiting, and returns: nobody appends for more than
+// one batch, so no request is held up by a steady stream of others. No
+// goroutine outlives a call, and a lone caller appends at once.
 type logQueue struct {
 	mu      sync.Mutex
 	pending []*logJob
-	running bool
+	running bool // an append is running or handed over; false only with nothing pending
 }
 
 // maxLogJobs bounds how many jobs go into one append.
@@ -110,41 +128,43 @@ func (q *logQueue) run(j *logJob, appendJobs func([]*logJob)) {
 	if q.running {
 		q.mu.Unlock()
 		<-j.done
-		return
+		if !j.lead {
+			return
+		}
+		q.mu.Lock()
 	}
+	// j leads, and is in this batch: it is either the only job (nothing
+	// was running, so nothing was pending) or the first one waiting.
 	q.running = true
-	var jobs []*logJob
+	n := min(len(q.pending), maxLogJobs)
+	jobs := q.pending[:n:n]
+	q.pending = q.pending[n:]
+	q.mu.Unlock()
 	defer func() {
-		// Only a panic in appendJobs gets here with jobs unfinished: fail
-		// them and whatever waits, so that no caller waits forever and the
-		// next append can lead.
-		if r := recover(); r != nil {
-			q.mu.Lock()
-			jobs = append(jobs, q.pending...)
-			q.pending, q.running = nil, false
-			q.mu.Unlock()
-			for _, d := range jobs {
+		// A panic in appendJobs fails this batch, and the queue still goes
+		// on: the next waiter leads.
+		r := recover()
+		for _, d := range jobs {
+			if r != nil {
 				d.err = fmt.Errorf("audit log append panicked: %v", r)
+			}
+			if d != j {
 				close(d.done)
 			}
+		}
+		q.mu.Lock()
+		if len(q.pending) > 0 {
+			q.pending[0].lead = true
+			close(q.pending[0].done)
+		} else {
+			q.pending, q.running = nil, false
+		}
+		q.mu.Unlock()
+		if r != nil {
 			panic(r)
 		}
 	}()
-	for len(q.pending) > 0 {
-		n := min(len(q.pending), maxLogJobs)
-		jobs = q.pending[:n:n]
-		q.pending = q.pending[n:]
-		q.mu.Unlock()
-		appendJobs(jobs)
-		for _, d := range jobs {
-			close(d.done)
-		}
-		jobs = nil
-		q.mu.Lock()
-	}
-	q.pending = nil
-	q.running = false
-	q.mu.Unlock()
+	appendJobs(jobs)
 }
 
 // logGrace is how old an event without a log index must be before the

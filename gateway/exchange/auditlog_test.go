@@ -200,3 +200,58 @@ func TestLogBackfill(t *testing.T) {
 		}
 	}
 }
+
+// flakyIndexStore fails SetLogIndexes its first failures times.
+type flakyIndexStore struct {
+	gateway.Store
+	mu       sync.Mutex
+	failures int
+	calls    int
+}
+
+func (s *flakyIndexStore) SetLogIndexes(ctx context.Context, indexes map[string]int64) error {
+	s.mu.Lock()
+	s.calls++
+	fail := s.failures > 0
+	if fail {
+		s.failures--
+	}
+	s.mu.Unlock()
+	if fail {
+		return errors.New("connection reset by peer")
+	}
+	return s.Store.SetLogIndexes(ctx, indexes)
+}
+
+// TestLogIndexesRetried: the leaves are in the log before their indexes are
+// recorded, so a passing failure to record them is tried again rather than
+// leaving them to the backfill, which would append them twice.
+func TestLogIndexesRetried(t *testing.T) {
+	for _, tc := range []struct {
+		failures, calls int
+		indexed         bool
+	}{
+		{failures: 2, calls: 3, indexed: true},
+		{failures: 3, calls: 3, indexed: false},
+	} {
+		t.Run(fmt.Sprintf("failures=%d", tc.failures), func(t *testing.T) {
+			f := newFixture(t)
+			mustAttachLog(t, f)
+			flaky := &flakyIndexStore{Store: f.svc.Store, failures: tc.failures}
+			f.svc.Store = flaky
+			id := f.submit(t, envelope(recipB), pdfBytes("flaky")).Document.ID
+			if flaky.calls != tc.calls {
+				t.Errorf("SetLogIndexes called %d times, want %d", flaky.calls, tc.calls)
+			}
+			trail, err := f.svc.Trail(as(sender), id)
+			if err != nil || len(trail) == 0 {
+				t.Fatalf("trail: %v", err)
+			}
+			for _, e := range trail {
+				if (e.LogIndex != nil) != tc.indexed {
+					t.Errorf("event %s: log index %v, want indexed=%v", e.Type, e.LogIndex, tc.indexed)
+				}
+			}
+		})
+	}
+}
