@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"docgate/gateway"
 	"github.com/transparency-dev/merkle/compact"
@@ -41,12 +42,22 @@ type Log struct {
 	// tip is the compact range this Log's last append committed: when the
 	// next append finds the log still that size (no other replica appended
 	// in between), it starts from these roots instead of reading them back.
-	// Stored nodes never change, so equal size means equal roots.
+	// Stored nodes never change, so equal size means equal roots — unless
+	// the database lost commits (a failover to a replica that lagged) and
+	// other replicas grew the log back to that very size; the tip is
+	// trusted for tipMaxAge only, far less than such a failover takes.
 	tip struct {
 		size   uint64
 		hashes [][]byte
+		at     time.Time
 	}
+	now func() time.Time
 }
+
+// tipMaxAge is how long after an append its roots start the next one.
+// Under load appends come milliseconds apart; a quiet log reads its roots
+// back, which costs one query.
+const tipMaxAge = time.Second
 
 // NewLog returns the log kept in store and signed by signer, whose key name
 // is the log's origin.
@@ -55,6 +66,7 @@ func NewLog(store Storage, signer note.Signer) *Log {
 		store:  store,
 		signer: signer,
 		rf:     &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren},
+		now:    time.Now,
 	}
 }
 
@@ -129,11 +141,11 @@ func (l *Log) AppendData(ctx context.Context, data [][]byte) (uint64, error) {
 }
 
 // tipRange is the compact range of the first size leaves if this Log's last
-// append ended there, else nil.
+// append ended there less than tipMaxAge ago, else nil.
 func (l *Log) tipRange(size uint64) (*compact.Range, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.tip.hashes == nil || l.tip.size != size {
+	if l.tip.hashes == nil || l.tip.size != size || l.now().Sub(l.tip.at) > tipMaxAge {
 		return nil, nil
 	}
 	return l.rf.NewRange(0, size, slices.Clone(l.tip.hashes))
@@ -144,7 +156,7 @@ func (l *Log) tipRange(size uint64) (*compact.Range, error) {
 func (l *Log) setTip(size uint64, hashes [][]byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.tip.size, l.tip.hashes = size, hashes
+	l.tip.size, l.tip.hashes, l.tip.at = size, hashes, l.now()
 }
 
 // rangeAt loads the compact range [0, size): the roots of the perfect
