@@ -249,7 +249,7 @@ func (s *Store) putSpooled(ctx context.Context, in *blobio.Ingest, body io.Reade
 	if err != nil {
 		return gateway.BlobInfo{}, err
 	}
-	if info, ok, err := s.existing(ctx, sum, opts); err != nil || ok {
+	if info, ok, err := s.existing(ctx, sum, opts, nil); err != nil || ok {
 		return info, err
 	}
 	po := s.putOptions(opts, sum, in.Size())
@@ -274,19 +274,21 @@ func (s *Store) putSpooled(ctx context.Context, in *blobio.Ingest, body io.Reade
 // single-drive MinIO), submitting through PutFile instead of a spooled Put
 // raised throughput from 65-69 to 75-85 documents a second.
 func (s *Store) PutFile(ctx context.Context, f *os.File, info gateway.BlobInfo, opts gateway.PutOptions) (gateway.BlobInfo, error) {
-	check := blobio.CheckFile
-	if info.Size <= partSize {
-		// One PUT carrying the digest: the server checks the bytes against
-		// it, so reading the file here first would only hash it twice.
-		check = func(_ context.Context, f *os.File, info gateway.BlobInfo, opts gateway.PutOptions) error {
-			return blobio.CheckFileInfo(f, info, opts)
+	// The file is hashed here unless it goes up in one PUT carrying its
+	// digest, which the server checks the bytes against: reading it here
+	// first would only hash it twice. A file of a blob stored already is
+	// uploaded by nobody, and so is hashed here, before anything changes.
+	hashFile := func() error { return blobio.CheckFile(ctx, f, info, opts) }
+	if info.Size > partSize {
+		if err := hashFile(); err != nil {
+			return gateway.BlobInfo{}, err
 		}
-	}
-	if err := check(ctx, f, info, opts); err != nil {
+		hashFile = nil
+	} else if err := blobio.CheckFileInfo(f, info, opts); err != nil {
 		return gateway.BlobInfo{}, err
 	}
 	sum, size := info.SHA256, info.Size
-	if got, ok, err := s.existing(ctx, sum, opts); err != nil || ok {
+	if got, ok, err := s.existing(ctx, sum, opts, hashFile); err != nil || ok {
 		return got, err
 	}
 	po := s.putOptions(opts, sum, size)
@@ -345,7 +347,7 @@ func (s *Store) putSmall(ctx context.Context, in *blobio.Ingest, b []byte, opts 
 	if err != nil {
 		return gateway.BlobInfo{}, err
 	}
-	if info, ok, err := s.existing(ctx, sum, opts); err != nil || ok {
+	if info, ok, err := s.existing(ctx, sum, opts, nil); err != nil || ok {
 		return info, err
 	}
 	po := s.putOptions(opts, sum, int64(len(b)))
@@ -380,7 +382,7 @@ func (s *Store) putLarge(ctx context.Context, in *blobio.Ingest, body io.Reader,
 	if up.Size != in.Size() {
 		return gateway.BlobInfo{}, fmt.Errorf("upload blob %s: store took %d bytes of %d", tmp, up.Size, in.Size())
 	}
-	if info, ok, err := s.existing(ctx, sum, opts); err != nil || ok {
+	if info, ok, err := s.existing(ctx, sum, opts, nil); err != nil || ok {
 		return info, err
 	}
 	dst := minio.CopyDestOptions{Bucket: s.bucket, Object: blobPrefix + sum}
@@ -408,7 +410,10 @@ func (s *Store) putLarge(ctx context.Context, in *blobio.Ingest, body io.Reader,
 // retention date than the stored one is applied, as retention only ever grows.
 // On an unversioned bucket, which cannot lock either, writing the same bytes
 // over the same key is harmless and saves the request that would ask first.
-func (s *Store) existing(ctx context.Context, sum string, opts gateway.PutOptions) (gateway.BlobInfo, bool, error) {
+//
+// check, when set, runs before anything is changed when the blob is stored
+// already: bytes that nothing will upload still have to match their digest.
+func (s *Store) existing(ctx context.Context, sum string, opts gateway.PutOptions, check func() error) (gateway.BlobInfo, bool, error) {
 	if !s.versioned {
 		return gateway.BlobInfo{}, false, nil
 	}
@@ -417,6 +422,11 @@ func (s *Store) existing(ctx context.Context, sum string, opts gateway.PutOption
 		return gateway.BlobInfo{}, false, nil
 	} else if err != nil {
 		return gateway.BlobInfo{}, false, err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return gateway.BlobInfo{}, false, err
+		}
 	}
 	if until := s.retention(opts); until.After(info.RetainUntil) {
 		mode := minio.Compliance

@@ -27,6 +27,39 @@ type FilePutterStore interface {
 func TestFilePutter(t *testing.T, open func(t *testing.T) FilePutterStore) {
 	t.Run("RoundTrip", func(t *testing.T) { testPutFileRoundTrip(t, open(t)) })
 	t.Run("Refused", func(t *testing.T) { testPutFileRefused(t, open(t)) })
+	t.Run("RefusedWhenStored", func(t *testing.T) { testPutFileRefusedWhenStored(t, open(t)) })
+}
+
+// testPutFileRefusedWhenStored checks that a file is checked against the
+// digest it is put under even when a blob of that digest is stored already
+// (where a store may skip the upload), and that the stored blob stays as it
+// was, retention included.
+func testPutFileRefusedWhenStored(t *testing.T, s FilePutterStore) {
+	for _, size := range []int{1 << 10, 6 << 20} {
+		f, info := mustFile(t, size)
+		until := time.Now().Add(time.Hour)
+		stored, err := s.PutFile(t.Context(), f, info, gateway.PutOptions{RetainUntil: until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _ := mustFile(t, size)
+		_, err = s.PutFile(t.Context(), other, info, gateway.PutOptions{RetainUntil: until.Add(time.Hour)})
+		if gateway.ErrorCode(err) != gateway.EINVALID {
+			t.Fatalf("size %d: PutFile of other bytes under a stored digest = %v, want EINVALID", size, err)
+		}
+		got, err := s.Stat(t.Context(), info.SHA256)
+		if err != nil || got.Size != info.Size || !got.RetainUntil.Equal(stored.RetainUntil) {
+			t.Fatalf("size %d: after the refusal the blob is %+v (%v), want %+v", size, got, err, stored)
+		}
+		rc, _, err := s.Get(t.Context(), info.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, rc); err != nil {
+			t.Fatalf("size %d: the stored blob no longer reads back: %v", size, err)
+		}
+		rc.Close()
+	}
 }
 
 // testPutFileRoundTrip stores files of a known digest, sizes around the part
