@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -56,19 +57,30 @@ type spooled struct {
 // reader is what the verifier reads: the file, with its hash states when
 // they still describe it.
 func (sp *spooled) reader() io.ReaderAt {
-	if sp.prefixes != nil && sp.prefixes.Size() == sp.part.Size {
+	if sp.prefixes != nil {
 		return sp.prefixes.Reader(sp.file)
 	}
 	return sp.file
 }
 
-func (s *Service) spool(u *Upload, limit int64, what string) (*spooled, error) {
+// spool copies an upload to an unlinked temporary file, hashing it on the
+// way; for the PDF (verify set) it keeps the hash states the verifier
+// resumes from.
+func (s *Service) spool(u *Upload, limit int64, what string, verify bool) (*spooled, error) {
 	f, err := os.CreateTemp(s.TempDir, "docgate-upload-*")
 	if err != nil {
 		return nil, fmt.Errorf("spool %s: %w", what, err)
 	}
 	os.Remove(f.Name()) // unlinked now, gone when closed, even after a crash
-	h := gateway.NewPrefixHasher()
+	var prefixes *gateway.PrefixHasher
+	var h interface {
+		io.Writer
+		Sum([]byte) []byte
+	} = sha256.New()
+	if verify {
+		prefixes = gateway.NewPrefixHasher()
+		h = prefixes
+	}
 	buf := make([]byte, spoolBuffer)
 	n, err := io.CopyBuffer(io.MultiWriter(f, h), fullReader{io.LimitReader(u.Body, limit+1)}, buf)
 	if err != nil {
@@ -87,7 +99,7 @@ func (s *Service) spool(u *Upload, limit int64, what string) (*spooled, error) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	return &spooled{file: f, prefixes: h, part: gateway.Part{Name: cleanName(u.Name), ContentType: ct, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}}, nil
+	return &spooled{file: f, prefixes: prefixes, part: gateway.Part{Name: cleanName(u.Name), ContentType: ct, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}}, nil
 }
 
 // spoolBuffer is how much of an upload is written to the spool file at once.
@@ -170,7 +182,7 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 	}
 
 	lim := s.limits()
-	doc, err := s.spool(pdf, lim.MaxDocument, "document")
+	doc, err := s.spool(pdf, lim.MaxDocument, "document", true)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +214,7 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 		if len(parts) == lim.MaxAttachments {
 			return nil, gateway.Errorf(gateway.ETOOLARGE, "attachment: at most %d attachments per document", lim.MaxAttachments)
 		}
-		sp, err := s.spool(u, lim.MaxAttachment, fmt.Sprintf("attachment %d (%s)", len(parts), cleanName(u.Name)))
+		sp, err := s.spool(u, lim.MaxAttachment, fmt.Sprintf("attachment %d (%s)", len(parts), cleanName(u.Name)), false)
 		if err != nil {
 			return nil, err
 		}
