@@ -338,13 +338,11 @@ func benchRun(ctx context.Context, name string, workers int, idx []int, size int
 	}
 	wg.Wait()
 	p.Seconds = time.Since(start).Seconds()
-	var ok []time.Duration
-	for _, i := range idx {
-		if lat[i] > 0 {
-			ok = append(ok, lat[i])
-		}
+	mine := make([]time.Duration, len(idx))
+	for k, i := range idx {
+		mine[k] = lat[i]
 	}
-	p.fill(ok, size)
+	p.fill(mine, size)
 	return p
 }
 
@@ -370,19 +368,19 @@ func sumPhases(parts []benchPhase, lat []time.Duration, size int64) benchPhase {
 			p.FirstError = q.FirstError
 		}
 	}
-	var ok []time.Duration
-	for _, d := range lat {
-		if d > 0 {
-			ok = append(ok, d)
-		}
-	}
-	p.fill(ok, size)
+	p.fill(lat, size)
 	return p
 }
 
 // fill sets the throughput and percentiles from the latencies of the
-// requests that succeeded.
-func (p *benchPhase) fill(lat []time.Duration, size int64) {
+// requests that succeeded; a failed request's is zero and left out.
+func (p *benchPhase) fill(all []time.Duration, size int64) {
+	var lat []time.Duration
+	for _, d := range all {
+		if d > 0 {
+			lat = append(lat, d)
+		}
+	}
 	if len(lat) == 0 || p.Seconds <= 0 {
 		return
 	}
