@@ -46,7 +46,7 @@ func runSend(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&e.Type, "type", "", "document type, e.g. Công văn")
 	fs.StringVar(&e.Urgency, "urgency", "", "normal, urgent, express or flash")
 	fs.StringVar(&due, "due", "", "due date, YYYY-MM-DD or RFC 3339")
-	fs.StringVar(&e.MessageID, "message-id", "", "your idempotency key: sending again with it returns the first result")
+	fs.StringVar(&e.MessageID, "message-id", "", "your idempotency key: sending again with it returns the first result; another document under it is refused")
 	fs.StringVar(&e.Replaces, "replaces", "", "id of an earlier document of yours that this one replaces")
 	fs.StringVar(&business, "business", "", "with --replaces: replace (default) or update")
 	fs.Var(&attach, "attach", "attachment file (repeatable)")

@@ -148,6 +148,9 @@ func TestExchangeEndToEnd(t *testing.T) {
 	if again := lastLine(mustRun(t, as(senderTok), "send", "--to", recipient, "--subject", "Về việc thử nghiệm", "--message-id", "dms-1", pdf)); again != id {
 		t.Fatalf("resend: %s, want %s", again, id)
 	}
+	// The same message id for another document is refused, not answered
+	// with the first one as if the second had been sent.
+	wantExit(t, as(senderTok), exitFailed, "was used for document "+id, "send", "--to", recipient, "--subject", "Một việc khác", "--message-id", "dms-1", pdf)
 	if out := mustRun(t, nil, "receipt", "verify", "--trust", root, receiptFile); !strings.Contains(out, "SubmissionAcceptance") || !strings.Contains(out, id) {
 		t.Fatalf("receipt verify: %s", out)
 	}

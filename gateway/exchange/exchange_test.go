@@ -404,6 +404,24 @@ func TestIdempotentResubmission(t *testing.T) {
 	if ids := inboxIDs(t, f, recipB); len(ids) != 1 {
 		t.Fatalf("inbox after a resubmission: %v", ids)
 	}
+
+	// The same message id for what is plainly another document is refused:
+	// returning the original would tell the sender it was sent.
+	for name, change := range map[string]func(*gateway.Envelope){
+		"subject":    func(e *gateway.Envelope) { e.Subject = "another matter" },
+		"number":     func(e *gateway.Envelope) { e.Number = "43" },
+		"recipients": func(e *gateway.Envelope) { e.To = []string{recipB, recipC} },
+	} {
+		other := env
+		change(&other)
+		_, err := f.svc.Submit(as(sender), other, &exchange.Upload{Name: "b.pdf", Body: bytes.NewReader(pdfBytes("b"))}, exchange.NoUploads{})
+		if gateway.ErrorCode(err) != gateway.ECONFLICT || !strings.Contains(err.Error(), first.Document.ID) || !strings.Contains(err.Error(), name) {
+			t.Errorf("message id reused with another %s: %v, want ECONFLICT naming %s", name, err, first.Document.ID)
+		}
+	}
+	if ids := inboxIDs(t, f, recipB); len(ids) != 1 {
+		t.Fatalf("inbox after refused reuses: %v", ids)
+	}
 }
 
 func TestSubmitRefusals(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -152,7 +153,13 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 	}
 	if env.MessageID != "" {
 		if orig, err := s.original(ctx, env.From, env.MessageID); err != nil || orig != nil {
-			return orig, err
+			if err == nil {
+				err = sameMessage(env, orig.Document)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return orig, nil
 		}
 	}
 	sender, err := s.Store.Agency(ctx, env.From)
@@ -265,6 +272,9 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 		if gateway.ErrorCode(err) == gateway.ECONFLICT && env.MessageID != "" {
 			// Another request with the same message id won the race.
 			if orig, oerr := s.original(ctx, env.From, env.MessageID); oerr == nil && orig != nil {
+				if err := sameMessage(env, orig.Document); err != nil {
+					return nil, err
+				}
 				return orig, nil
 			}
 		}
@@ -274,6 +284,48 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 	s.logger().InfoContext(ctx, "document submitted", "document", d.ID, "from", env.From, "to", strings.Join(env.To, ","),
 		"size", d.PDF.Size, "attachments", len(d.Attachments))
 	return &Submitted{Document: d, Receipt: sub.Receipts[0], Created: true}, nil
+}
+
+// sameMessage refuses (ECONFLICT) a message id used again for what is
+// plainly another document: other recipients or subject, or another number,
+// notation, type or replaced document where both requests give one.
+// Returning the original then would tell the sender the new document was
+// sent when it never was; a retry repeats these (or leaves out optional
+// ones).
+func sameMessage(env gateway.Envelope, orig *gateway.Document) error {
+	o := orig.Envelope
+	differs := func(a, b string) bool { return a != "" && b != "" && a != b }
+	field := ""
+	switch {
+	case !sameSet(env.To, o.To):
+		field = "recipients"
+	case env.Subject != o.Subject:
+		field = "subject"
+	case differs(env.Number, o.Number):
+		field = "number"
+	case differs(env.Notation, o.Notation):
+		field = "notation"
+	case differs(env.Type, o.Type):
+		field = "type"
+	case differs(env.Replaces, o.Replaces):
+		field = "replaced document"
+	default:
+		return nil
+	}
+	return gateway.Errorf(gateway.ECONFLICT, "messageId %q was used for document %s (subject %q, to %s), whose %s differs from this one's; "+
+		"sending it again returns that document, and a different document needs a message id of its own",
+		env.MessageID, orig.ID, o.Subject, strings.Join(o.To, ","), field)
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
 
 // original returns the document a sender submitted under messageID with its
