@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"docgate/gateway"
@@ -396,7 +397,15 @@ func startCPUProfile(path string) (func(), error) {
 
 // serveHTTP serves until ctx ends, then stops accepting and waits up to
 // timeout for in-flight requests to finish.
+//
+// http.Server.Shutdown also waits for connections that never sent a byte of
+// a request (a load balancer's spare connection, a client's dial that lost a
+// race to an idle one) until they are 5 s old. Nothing is in flight on
+// those, so once no request is, they are closed at once: a shutdown is not
+// held up, nor reported as cutting requests off, for them.
 func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, logger *slog.Logger) error {
+	var reqs inFlight
+	srv.ConnState = reqs.track
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -407,7 +416,23 @@ func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, timeout t
 	logger.Info("shutting down: draining in-flight requests", "timeout", timeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+wait:
+	for {
+		select {
+		case err = <-shut:
+			break wait
+		case <-tick.C:
+			if reqs.none() {
+				srv.Close()
+			}
+		}
+	}
+	if err != nil {
 		srv.Close()
 		return failf("serve: requests still running after %s were cut off: %v", timeout, err)
 	}
@@ -416,6 +441,40 @@ func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, timeout t
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// inFlight counts the connections in the middle of a request (those that
+// have read a byte of one and not finished it): http.StateActive.
+type inFlight struct {
+	mu     sync.Mutex
+	state  map[net.Conn]http.ConnState
+	active int
+}
+
+func (f *inFlight) track(c net.Conn, st http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state == nil {
+		f.state = map[net.Conn]http.ConnState{}
+	}
+	if f.state[c] == http.StateActive {
+		f.active--
+	}
+	if st == http.StateActive {
+		f.active++
+	}
+	if st == http.StateClosed || st == http.StateHijacked {
+		delete(f.state, c)
+	} else {
+		f.state[c] = st
+	}
+}
+
+// none reports whether no request is in flight.
+func (f *inFlight) none() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.active == 0
 }
 
 // openStores opens the metadata and blob stores the configuration names:

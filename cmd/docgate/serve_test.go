@@ -453,3 +453,22 @@ func TestServeDrainsInFlight(t *testing.T) {
 		t.Fatalf("serve: %v", err)
 	}
 }
+
+// TestServeShutdownIgnoresSilentConnections: a connection that never sent a
+// byte of a request (a load balancer's spare, a client's surplus dial) does
+// not hold a shutdown up: http.Server would wait until it is 5 s old, past
+// a shorter --shutdown-timeout, and serve would report requests cut off.
+func TestServeShutdownIgnoresSilentConnections(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	g := startGatewayArgs(t, dir, "--dev", "--shutdown-timeout", "2s")
+	c, err := net.Dial("tcp", strings.TrimPrefix(g.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// One request on another connection, so the server surely accepted the
+	// silent one before the shutdown.
+	httpGet(t, g.url+"/healthz")
+	time.Sleep(50 * time.Millisecond)
+	g.stop(t) // fails unless serve exits 0
+}
