@@ -18,6 +18,9 @@ func (s *Service) EdXML(ctx context.Context, id string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := v.contentWithheld(); err != nil {
+		return err
+	}
 	d := v.doc
 	e := d.Envelope
 	pkg := &edxml.Package{Header: edxml.MessageHeader{

@@ -601,12 +601,22 @@ func TestRecall(t *testing.T) {
 	wantCode(t, err, gateway.ECONFLICT, "second recall")
 	_, _, err = f.svc.Open(as(recipB), id, -1)
 	wantCode(t, err, gateway.ECONFLICT, "recipient fetching a recalled document")
+	// The edXML export carries the same bytes, so it is withheld the same way.
+	var pkg bytes.Buffer
+	err = f.svc.EdXML(as(recipB), id, &pkg)
+	wantCode(t, err, gateway.ECONFLICT, "recipient exporting a recalled document as edXML")
+	if pkg.Len() != 0 {
+		t.Fatalf("the refused edXML export wrote %d bytes", pkg.Len())
+	}
 	for _, ctx := range []context.Context{as(sender), asRole(gateway.RoleAuditor)} {
 		rc, _, err := f.svc.Open(ctx, id, -1)
 		if err != nil {
 			t.Fatalf("the sender and auditors still read a recalled document: %v", err)
 		}
 		rc.Close()
+		if err := f.svc.EdXML(ctx, id, io.Discard); err != nil {
+			t.Fatalf("the sender and auditors still export a recalled document: %v", err)
+		}
 	}
 	// The recipient still sees that it was recalled.
 	if v, err := f.svc.Document(as(recipB), id); err != nil || v.State != gateway.DocumentRecalled {

@@ -52,6 +52,16 @@ func (s *Service) Document(ctx context.Context, id string) (*DocumentView, error
 	return out, nil
 }
 
+// contentWithheld refuses (ECONFLICT) a recipient the content of a document
+// its sender recalled; the sender and auditors still get it. Every way out
+// of the document's bytes (Open, EdXML) asks it.
+func (v *view) contentWithheld() error {
+	if v.doc.State == gateway.DocumentRecalled && !v.sender && v.principal.Role != gateway.RoleAuditor {
+		return gateway.Errorf(gateway.ECONFLICT, "document %s was recalled by its sender", v.doc.ID)
+	}
+	return nil
+}
+
 // Open streams a part of a document: n = -1 is the PDF, 0.. the
 // attachments. The reader fails with EINTEGRITY at the end when the stored
 // bytes no longer match the digest recorded at submission.
@@ -60,8 +70,8 @@ func (s *Service) Open(ctx context.Context, id string, n int) (io.ReadCloser, ga
 	if err != nil {
 		return nil, gateway.Part{}, err
 	}
-	if v.doc.State == gateway.DocumentRecalled && !v.sender && v.principal.Role != gateway.RoleAuditor {
-		return nil, gateway.Part{}, gateway.Errorf(gateway.ECONFLICT, "document %s was recalled by its sender", id)
+	if err := v.contentWithheld(); err != nil {
+		return nil, gateway.Part{}, err
 	}
 	part := v.doc.PDF
 	if n >= 0 {

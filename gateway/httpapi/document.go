@@ -512,16 +512,35 @@ func (s *Server) handleEdXML(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
-	if _, err := ex.Document(r.Context(), id); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + ".edxml"}))
-	if err := ex.EdXML(r.Context(), id, w); err != nil {
+	// The headers go out with the first byte: a refusal before it (not
+	// found, recalled) is still an ordinary problem+json answer.
+	out := &firstWrite{w: w, start: func() {
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + ".edxml"}))
+	}}
+	if err := ex.EdXML(r.Context(), id, out); err != nil {
+		if out.start != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		s.Logger.ErrorContext(r.Context(), "edXML export cut off", "err", err, "document", id, "request_id", RequestID(r.Context()))
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// firstWrite calls start before the first byte goes to w; start is nil once
+// it has.
+type firstWrite struct {
+	w     io.Writer
+	start func()
+}
+
+func (f *firstWrite) Write(p []byte) (int, error) {
+	if f.start != nil {
+		f.start()
+		f.start = nil
+	}
+	return f.w.Write(p)
 }
 
 // handleStatusEdXML answers the latest status as an edXML status message;

@@ -240,6 +240,22 @@ func TestDocumentLifecycleHTTP(t *testing.T) {
 	}
 }
 
+// A recalled document's bytes are withheld from its recipients on every
+// way out: the content and the edXML export alike, as a 409 problem.
+func TestRecalledContentWithheldHTTP(t *testing.T) {
+	d := mustDocEnv(t)
+	env := map[string]any{"to": []string{docRecip}, "subject": "gửi nhầm"}
+	out := mustDecode[submitted](t, d.submit(t, d.sender, envelopePart(t, env), mpPart{name: "document", body: testPDF("recalled")}), 201).Document
+	if r := d.json(t, "POST", "/v1/documents/"+out.ID+"/recall", d.sender, `{"reason":"gửi nhầm"}`); r.status != 200 {
+		t.Fatalf("recall: %d %s", r.status, r.body)
+	}
+	mustProblem(t, d.json(t, "GET", "/v1/documents/"+out.ID+"/content", d.recip, ""), 409, "recalled")
+	mustProblem(t, d.json(t, "GET", "/v1/documents/"+out.ID+"/edxml", d.recip, ""), 409, "recalled")
+	if r := d.json(t, "GET", "/v1/documents/"+out.ID+"/edxml", d.sender, ""); r.status != 200 || !bytes.Contains(r.body, []byte("gửi nhầm")) {
+		t.Fatalf("the sender's edXML export of its recalled document: %d", r.status)
+	}
+}
+
 func TestSubmitBadInputHTTP(t *testing.T) {
 	d := mustDocEnv(t)
 	good := map[string]any{"to": []string{docRecip}, "subject": "s"}
