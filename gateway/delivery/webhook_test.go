@@ -67,6 +67,13 @@ func TestPushSignedRequest(t *testing.T) {
 	if Verify(job.Secret, s.h.Get(HeaderTimestamp), sig, s.body, at.Add(time.Hour), 5*time.Minute) {
 		t.Fatal("an old timestamp verified (replay)")
 	}
+	// A receiver whose secret is unset accepts nothing, an empty signature
+	// header least of all.
+	for _, forged := range []string{"", sig, "v1="} {
+		if Verify(nil, s.h.Get(HeaderTimestamp), forged, s.body, at, 5*time.Minute) {
+			t.Fatalf("signature %q verified without a secret", forged)
+		}
+	}
 	var p Payload
 	if err := json.Unmarshal(s.body, &p); err != nil {
 		t.Fatal(err)
