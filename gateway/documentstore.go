@@ -184,10 +184,17 @@ type DocumentStore interface {
 	// them alone for its grace period. ECONFLICT when one is being deleted
 	// by the sweeper: submit again shortly.
 	MarkBlobs(ctx context.Context, digests []string, at time.Time) error
-	// ClaimOrphanBlobs marks as being deleted up to limit blobs that no
-	// document references and no submission marked at or after before, and
-	// returns them; blobs a crashed sweep left marked come back too.
-	ClaimOrphanBlobs(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// ClaimOrphanBlobs marks as being deleted, claimed at now, up to limit
+	// blobs that no document references and that were neither marked by a
+	// submission nor claimed at or after before, and returns them. A claim
+	// holds the blob for as long as a submission's mark does: another
+	// sweeper (replica) cannot claim it again meanwhile, and one a crashed
+	// sweep left claimed comes back once the claim is that old.
+	ClaimOrphanBlobs(ctx context.Context, before, now time.Time, limit int) ([]string, error)
+	// ReleaseBlob ends a claim without deleting the blob (its delete failed
+	// or it is under retention): the blob counts as marked at at, and
+	// submissions may take it up again at once.
+	ReleaseBlob(ctx context.Context, digest string, at time.Time) error
 	// ForgetBlob drops the record of a blob the sweeper deleted, unless a
 	// document references it after all.
 	ForgetBlob(ctx context.Context, digest string) error

@@ -15,18 +15,33 @@ const DefaultOrphanGrace = 24 * time.Hour
 // SweepOrphans deletes blobs that no document references and no submission
 // marked within grace: what a crash between the blob store and the database
 // leaves. It returns how many it deleted. A blob under retention (object
-// lock) stays, and stays claimed, until its retention ends.
+// lock) stays, is released for submissions to take up again, and is tried
+// again a grace period later. Sweepers on several replicas never claim the
+// same blob: a claim holds it for a grace period.
 func (s *Service) SweepOrphans(ctx context.Context, grace time.Duration) (int, error) {
+	now := s.now()
+	before := now.Add(-grace)
 	n := 0
 	for {
-		hs, err := s.Store.ClaimOrphanBlobs(ctx, s.now().Add(-grace), 100)
+		hs, err := s.Store.ClaimOrphanBlobs(ctx, before, now, 100)
 		if err != nil || len(hs) == 0 {
 			return n, err
 		}
-		progress := 0
 		for _, h := range hs {
 			if err := s.Blobs.Delete(ctx, h); err != nil {
-				if gateway.ErrorCode(err) != gateway.ECONFLICT {
+				// The bytes stay, so the claim ends: submissions may take
+				// them up again at once. A blob under retention is tried
+				// again a grace period from now, one that failed otherwise
+				// on the next run; neither comes back within this one.
+				retained := gateway.ErrorCode(err) == gateway.ECONFLICT
+				at := before
+				if retained {
+					at = now
+				}
+				if rerr := s.Store.ReleaseBlob(ctx, h, at); rerr != nil {
+					return n, rerr
+				}
+				if !retained {
 					return n, err
 				}
 				s.logger().InfoContext(ctx, "orphan blob under retention kept", "sha256", h)
@@ -36,11 +51,6 @@ func (s *Service) SweepOrphans(ctx context.Context, grace time.Duration) (int, e
 				return n, err
 			}
 			n++
-			progress++
-		}
-		if progress == 0 {
-			// Only blobs under retention are left; they come back next run.
-			return n, nil
 		}
 	}
 }

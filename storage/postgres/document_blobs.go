@@ -66,18 +66,20 @@ func (s *Store) MarkBlobs(ctx context.Context, digests []string, at time.Time) e
 	return b.send(ctx, s.pool)
 }
 
-// ClaimOrphanBlobs marks unreferenced blobs unmarked since before as being
-// deleted; rows another sweeper or a submission holds are skipped.
-func (s *Store) ClaimOrphanBlobs(ctx context.Context, before time.Time, limit int) ([]string, error) {
+// ClaimOrphanBlobs marks unreferenced blobs neither marked nor claimed since
+// before as being deleted, claimed at now; rows another sweeper or a
+// submission holds are skipped, and a claim keeps other sweepers off until
+// it is as old as a mark must be.
+func (s *Store) ClaimOrphanBlobs(ctx context.Context, before, now time.Time, limit int) ([]string, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.pool.Query(ctx, `UPDATE blobs SET deleting = true WHERE sha256 IN (
+	rows, err := s.pool.Query(ctx, `UPDATE blobs SET deleting = true, put_at = $3 WHERE sha256 IN (
 			SELECT b.sha256 FROM blobs b WHERE b.put_at < $1
 			AND NOT EXISTS (SELECT 1 FROM document_parts p WHERE p.sha256 = b.sha256)
 			ORDER BY b.put_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 		AND NOT EXISTS (SELECT 1 FROM document_parts p WHERE p.sha256 = blobs.sha256)
-		RETURNING sha256`, dbTime(before), limit)
+		RETURNING sha256`, dbTime(before), limit, dbTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("orphan blobs: %w", translate(err))
 	}
@@ -86,6 +88,14 @@ func (s *Store) ClaimOrphanBlobs(ctx context.Context, before time.Time, limit in
 		return nil, fmt.Errorf("orphan blobs: %w", translate(err))
 	}
 	return out, nil
+}
+
+// ReleaseBlob ends a claim without a delete.
+func (s *Store) ReleaseBlob(ctx context.Context, digest string, at time.Time) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE blobs SET deleting = false, put_at = $2 WHERE sha256 = $1 AND deleting`, digest, dbTime(at)); err != nil {
+		return fmt.Errorf("release blob %s: %w", digest, translate(err))
+	}
+	return nil
 }
 
 // ForgetBlob drops a deleted blob's record unless it is referenced.

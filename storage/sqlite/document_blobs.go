@@ -62,9 +62,10 @@ func (s *Store) MarkBlobs(ctx context.Context, digests []string, at time.Time) e
 	})
 }
 
-// ClaimOrphanBlobs marks unreferenced blobs unmarked since before as being
-// deleted. The single writer keeps it from racing a submission.
-func (s *Store) ClaimOrphanBlobs(ctx context.Context, before time.Time, limit int) ([]string, error) {
+// ClaimOrphanBlobs marks unreferenced blobs neither marked nor claimed since
+// before as being deleted, claimed at now. The single writer keeps it from
+// racing a submission or another claim.
+func (s *Store) ClaimOrphanBlobs(ctx context.Context, before, now time.Time, limit int) ([]string, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -88,13 +89,21 @@ func (s *Store) ClaimOrphanBlobs(ctx context.Context, before time.Time, limit in
 			return fmt.Errorf("orphan blobs: %w", err)
 		}
 		for _, h := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE blobs SET deleting = 1 WHERE sha256 = ?`, h); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE blobs SET deleting = 1, put_at = ? WHERE sha256 = ?`, formatTime(now), h); err != nil {
 				return fmt.Errorf("claim orphan blob %s: %w", h, err)
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// ReleaseBlob ends a claim without a delete.
+func (s *Store) ReleaseBlob(ctx context.Context, digest string, at time.Time) error {
+	if _, err := s.write.ExecContext(ctx, `UPDATE blobs SET deleting = 0, put_at = ? WHERE sha256 = ? AND deleting = 1`, formatTime(at), digest); err != nil {
+		return fmt.Errorf("release blob %s: %w", digest, translate(err))
+	}
+	return nil
 }
 
 // ForgetBlob drops a deleted blob's record unless it is referenced.

@@ -55,7 +55,7 @@ func TestBlobsMigrationKeepsOldDocuments(t *testing.T) {
 	s.Close()
 	s = mustOpen(t, path)
 	defer s.Close()
-	if got, err := s.ClaimOrphanBlobs(ctx, time.Now(), 10); err != nil || len(got) != 0 {
+	if got, err := s.ClaimOrphanBlobs(ctx, time.Now(), time.Now(), 10); err != nil || len(got) != 0 {
 		t.Fatalf("after the upgrade the old document's blobs are orphans: %v, %v", got, err)
 	}
 	var n int

@@ -477,33 +477,42 @@ func testDocOrphanBlobs(t *testing.T, s gateway.Store) {
 	sub.Document.Attachments = append(sub.Document.Attachments, gateway.Part{Name: "x", SHA256: reused, Size: 1})
 	mustCreateDocument(t, s, sub)
 
-	if got, err := s.ClaimOrphanBlobs(ctx, t0, 10); err != nil || len(got) != 0 {
+	if got, err := s.ClaimOrphanBlobs(ctx, t0, t0, 10); err != nil || len(got) != 0 {
 		t.Fatalf("claim within the grace period: %v, %v", got, err)
 	}
-	got, err := s.ClaimOrphanBlobs(ctx, t0.Add(time.Hour), 10)
+	t1 := t0.Add(time.Hour)
+	got, err := s.ClaimOrphanBlobs(ctx, t1, t1, 10)
 	if err != nil || fmt.Sprint(got) != fmt.Sprint([]string{orphan}) {
 		t.Fatalf("orphans: %v, %v; want only %s (the others are referenced)", got, err, orphan)
 	}
 	// While it is being deleted, no submission may take it up again.
-	wantCode(t, s.MarkBlobs(ctx, []string{orphan}, t0.Add(time.Hour)), gateway.ECONFLICT, "marking a blob being deleted")
+	wantCode(t, s.MarkBlobs(ctx, []string{orphan}, t1), gateway.ECONFLICT, "marking a blob being deleted")
 	again := newSubmission("b2", "", from, to, t0)
 	again.Document.PDF.SHA256 = orphan
 	wantCode(t, s.CreateDocument(ctx, again), gateway.ECONFLICT, "referencing a blob being deleted")
 	if _, err := s.Document(ctx, "b2"); gateway.ErrorCode(err) != gateway.ENOTFOUND {
 		t.Fatalf("refused document stored: %v", err)
 	}
-	// A sweep that crashed before forgetting finds it again.
-	if got, _ := s.ClaimOrphanBlobs(ctx, t0.Add(time.Hour), 10); fmt.Sprint(got) != fmt.Sprint([]string{orphan}) {
+	// Nor may another sweeper claim it while the claim is younger than a
+	// mark must be: it could delete the bytes after the first sweeper
+	// forgot them and a new document took them up.
+	if got, _ := s.ClaimOrphanBlobs(ctx, t1, t1.Add(time.Minute), 10); len(got) != 0 {
+		t.Fatalf("a blob claimed twice: %v", got)
+	}
+	// A sweep that crashed before forgetting: its claim comes back once it
+	// is as old as a mark must be.
+	t2 := t1.Add(25 * time.Hour)
+	if got, _ := s.ClaimOrphanBlobs(ctx, t1.Add(time.Second), t2, 10); fmt.Sprint(got) != fmt.Sprint([]string{orphan}) {
 		t.Fatalf("claimed orphan not offered again: %v", got)
 	}
 	if err := s.ForgetBlob(ctx, orphan); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.ClaimOrphanBlobs(ctx, t0.Add(time.Hour), 10); len(got) != 0 {
+	if got, _ := s.ClaimOrphanBlobs(ctx, t2.Add(48*time.Hour), t2.Add(48*time.Hour), 10); len(got) != 0 {
 		t.Fatalf("forgotten blob claimed: %v", got)
 	}
 	// Once forgotten, the same bytes can be written and referenced anew.
-	if err := s.MarkBlobs(ctx, []string{orphan}, t0.Add(time.Hour)); err != nil {
+	if err := s.MarkBlobs(ctx, []string{orphan}, t1); err != nil {
 		t.Fatal(err)
 	}
 	mustCreateDocument(t, s, again)
@@ -511,8 +520,34 @@ func testDocOrphanBlobs(t *testing.T, s gateway.Store) {
 	if err := s.ForgetBlob(ctx, reused); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.ClaimOrphanBlobs(ctx, t0.Add(48*time.Hour), 10); len(got) != 0 {
+	if got, _ := s.ClaimOrphanBlobs(ctx, t0.Add(48*time.Hour), t0.Add(48*time.Hour), 10); len(got) != 0 {
 		t.Fatalf("referenced blobs claimed: %v", got)
+	}
+
+	// A released claim (the delete failed, or retention kept the bytes):
+	// submissions may mark it again at once, and it counts as marked at
+	// the release's time.
+	kept := fmt.Sprintf("%064x", 0xcafe)
+	if err := s.MarkBlobs(ctx, []string{kept}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimOrphanBlobs(ctx, t1, t1, 10); fmt.Sprint(got) != fmt.Sprint([]string{kept}) {
+		t.Fatalf("claim: %v, want [%s]", got, kept)
+	}
+	if err := s.ReleaseBlob(ctx, kept, t2); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimOrphanBlobs(ctx, t2, t2, 10); len(got) != 0 {
+		t.Fatalf("a released blob claimed before its new mark aged: %v", got)
+	}
+	if got, _ := s.ClaimOrphanBlobs(ctx, t2.Add(time.Second), t2.Add(time.Second), 10); fmt.Sprint(got) != fmt.Sprint([]string{kept}) {
+		t.Fatalf("a released blob not offered again: %v", got)
+	}
+	if err := s.ReleaseBlob(ctx, kept, t2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkBlobs(ctx, []string{kept}, t2); err != nil {
+		t.Fatalf("marking a released blob: %v", err)
 	}
 }
 
