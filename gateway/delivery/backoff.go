@@ -17,9 +17,11 @@ type Backoff struct {
 	MaxAttempts int
 }
 
-// DefaultBackoff gives a receiver about four hours in the worst case to come
-// back before the sender is told the push failed; the document stays in the
-// recipient's inbox whatever happens.
+// DefaultBackoff retries a push 7 times: the waits are at most 30 s, 1, 2,
+// 4, 8, 16 and 32 min (63.5 min in all; with full jitter about half that on
+// average) before the sender is told the push failed. The document stays in
+// the recipient's inbox whatever happens; --webhook-attempts gives slower
+// receivers more (each attempt past the 8th waits up to an hour).
 var DefaultBackoff = Backoff{Base: 30 * time.Second, Factor: 2, Cap: time.Hour, MaxAttempts: 8}
 
 func (b Backoff) withDefaults() Backoff {

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -53,5 +54,22 @@ func TestBackoffDefaults(t *testing.T) {
 	}
 	if _, ok := zero.Delay(DefaultBackoff.MaxAttempts, 0.5); ok {
 		t.Error("zero Backoff retries after the default number of attempts")
+	}
+}
+
+// TestDefaultBackoffSpan keeps DefaultBackoff's comment and the README's
+// --webhook-attempts row true: the waits of a push that fails every time
+// add up to at most 63.5 minutes.
+func TestDefaultBackoffSpan(t *testing.T) {
+	var total time.Duration
+	for n := 1; ; n++ {
+		d, ok := DefaultBackoff.Delay(n, math.Nextafter(1, 0))
+		if !ok {
+			break
+		}
+		total += d
+	}
+	if want := 63*time.Minute + 30*time.Second; total < want-time.Second || total > want {
+		t.Fatalf("the default backoff waits up to %v in all, documented as %v", total, want)
 	}
 }
