@@ -163,7 +163,7 @@ func (s *Sealer) Seal(ctx context.Context, rec *Record) (der []byte, pending boo
 // Restamp adds a signature timestamp to a receipt signed without one.
 func (s *Sealer) Restamp(ctx context.Context, der []byte) ([]byte, error) {
 	if s.TSA == nil {
-		return nil, errors.New("evidence: no timestamp authority configured")
+		return nil, fmt.Errorf("%w: no timestamp authority configured", ErrNoTimestamp)
 	}
 	sig, err := cms.SignatureValue(der, 0)
 	if err != nil {
@@ -172,7 +172,7 @@ func (s *Sealer) Restamp(ctx context.Context, der []byte) ([]byte, error) {
 	sum := sha256.Sum256(sig)
 	tok, err := s.TSA.Timestamp(ctx, sum[:], crypto.SHA256)
 	if err != nil {
-		return nil, fmt.Errorf("evidence: timestamp: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrNoTimestamp, err)
 	}
 	out, err := cms.AddUnsignedAttribute(der, 0, cms.TimestampAttribute(tok))
 	if err != nil {
@@ -190,6 +190,11 @@ type Verified struct {
 	TimestampTime time.Time
 	TSA           *x509.Certificate
 }
+
+// ErrNoTimestamp is in the chain of Restamp's error when no timestamp could
+// be had (no TSA, or it did not answer): a later try may succeed. Any other
+// error is the receipt's own.
+var ErrNoTimestamp = errors.New("evidence: no timestamp from the timestamp authority")
 
 // ErrUnreadable is in the chain of Verify's error when der is not a receipt
 // at all (exit 2 in the CLI), as opposed to a receipt that fails to verify.

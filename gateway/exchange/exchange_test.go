@@ -683,3 +683,34 @@ func TestTSAOutage(t *testing.T) {
 		}
 	}
 }
+
+// brokenPendingStore puts a pending receipt whose CMS takes no timestamp
+// first in line.
+type brokenPendingStore struct{ gateway.Store }
+
+func (s brokenPendingStore) ReceiptsPendingTimestamp(ctx context.Context, limit int) ([]*gateway.Receipt, error) {
+	rs, err := s.Store.ReceiptsPendingTimestamp(ctx, limit)
+	return append([]*gateway.Receipt{{ID: "rcp_broken", DocumentID: "doc_x", CMS: []byte("not a CMS"), Pending: true}}, rs...), err
+}
+
+// TestRestampPastABrokenReceipt: a pending receipt that cannot take a
+// timestamp for a reason of its own is reported and passed over; it does
+// not keep the others pending for ever, as a TSA outage stopping the run
+// would.
+func TestRestampPastABrokenReceipt(t *testing.T) {
+	f := newFixture(t)
+	f.svc.Sealer.TSA = downTSA{}
+	out := f.submit(t, envelope(recipB), pdfBytes("outage, then a broken receipt"))
+	f.svc.Sealer.TSA = f.tsa
+	f.svc.Store = brokenPendingStore{f.svc.Store}
+	n, err := f.svc.RestampPending(context.Background())
+	if n != 2 || err == nil || !strings.Contains(err.Error(), "rcp_broken") {
+		t.Fatalf("restamp: n=%d err=%v; want the 2 real receipts done and rcp_broken reported", n, err)
+	}
+	rs, _ := f.svc.Receipts(as(sender), out.Document.ID)
+	for _, r := range rs {
+		if r.Pending {
+			t.Fatalf("receipt %s still pending", r.ID)
+		}
+	}
+}

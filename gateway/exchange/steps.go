@@ -2,10 +2,13 @@ package exchange
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"docgate/gateway"
+	"docgate/gateway/evidence"
 )
 
 // Acknowledge records that the calling recipient retrieved the document: the
@@ -198,25 +201,31 @@ func nonEmpty(s string) []string {
 }
 
 // RestampPending adds the missing timestamp to receipts signed during a TSA
-// outage and returns how many it completed. It stops at the first failure:
-// the TSA is still down, and the next run tries again.
+// outage and returns how many it completed. It stops when the TSA still
+// does not answer (the next run tries again); a receipt that cannot take a
+// timestamp for a reason of its own is left pending and reported, and the
+// others go on.
 func (s *Service) RestampPending(ctx context.Context) (int, error) {
 	rs, err := s.Store.ReceiptsPendingTimestamp(ctx, 100)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
+	var failed []error
 	for _, r := range rs {
 		der, err := s.Sealer.Restamp(ctx, r.CMS)
-		if err != nil {
-			return n, err
+		if errors.Is(err, evidence.ErrNoTimestamp) {
+			return n, errors.Join(append(failed, err)...)
+		} else if err != nil {
+			failed = append(failed, fmt.Errorf("receipt %s of document %s: %w", r.ID, r.DocumentID, err))
+			continue
 		}
 		if err := s.Store.SetReceiptCMS(ctx, r.ID, der); err != nil {
 			return n, err
 		}
 		n++
 	}
-	return n, nil
+	return n, errors.Join(failed...)
 }
 
 // RunRestamper calls RestampPending every interval until ctx ends, so that
