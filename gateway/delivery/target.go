@@ -38,6 +38,11 @@ var reserved = []struct {
 	{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking address"},
 	{netip.MustParsePrefix("240.0.0.0/4"), "a reserved address"},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), "a local-use NAT64 address"},
+	{netip.MustParsePrefix("::/96"), "an IPv4-compatible IPv6 address (deprecated)"},
+	{netip.MustParsePrefix("fec0::/10"), "a site-local address (deprecated)"},
+	{netip.MustParsePrefix("2001::/32"), "a Teredo tunnel address"},
+	{netip.MustParsePrefix("2001:db8::/32"), "a documentation address"},
+	{netip.MustParsePrefix("100::/64"), "a discard-only address"},
 }
 
 // Classify returns what kind of non-public address ip is ("a loopback
@@ -61,11 +66,17 @@ func Classify(ip netip.Addr) string {
 		return "the broadcast address"
 	}
 	if ip.Is6() {
-		// NAT64 (64:ff9b::/96) embeds an IPv4 address: judge that one.
+		// NAT64 (64:ff9b::/96) and 6to4 (2002::/16) embed an IPv4 address,
+		// which is what the packets reach: judge that one.
+		b := ip.As16()
 		if p := netip.MustParsePrefix("64:ff9b::/96"); p.Contains(ip) {
-			b := ip.As16()
 			if c := Classify(netip.AddrFrom4([4]byte(b[12:16]))); c != "" {
 				return c
+			}
+		}
+		if p := netip.MustParsePrefix("2002::/16"); p.Contains(ip) {
+			if c := Classify(netip.AddrFrom4([4]byte(b[2:6]))); c != "" {
+				return "a 6to4 address of " + c
 			}
 		}
 	}

@@ -41,7 +41,15 @@ func TestClassify(t *testing.T) {
 		{"203.113.131.1", ""},
 		{"172.32.0.1", ""},
 		{"2001:4860:4860::8888", ""},
-		{"64:ff9b::808:808", ""}, // NAT64 of 8.8.8.8
+		{"64:ff9b::808:808", ""},        // NAT64 of 8.8.8.8
+		{"::7f00:1", "IPv4-compatible"}, // ::127.0.0.1
+		{"fec0::1", "site-local"},       // deprecated, still routed inside some sites
+		{"2002:7f00:1::1", "6to4 address of a loopback"},
+		{"2002:c0a8:101::1", "6to4 address of a private"},
+		{"2002:808:808::1", ""}, // 6to4 of 8.8.8.8
+		{"2001:0:4136:e378::1", "Teredo"},
+		{"2001:db8::1", "documentation"},
+		{"100::1", "discard"},
 	}
 	for _, c := range cases {
 		got := Classify(netip.MustParseAddr(c.ip))
