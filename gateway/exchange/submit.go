@@ -194,9 +194,8 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 		return nil, err
 	}
 	defer func() { doc.file.Close() }() // verify may replace the file with the sealed PDF
-	if doc.part.ContentType == "application/octet-stream" {
-		doc.part.ContentType = "application/pdf"
-	}
+	// checkPDF makes sure it is one, whatever the sender's part said.
+	doc.part.ContentType = "application/pdf"
 	if err := checkPDF(doc); err != nil {
 		return nil, err
 	}

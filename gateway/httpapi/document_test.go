@@ -387,3 +387,28 @@ func TestDownloadCatchesCorruption(t *testing.T) {
 		t.Fatalf("a corrupted document was served whole (%d bytes, equal to the corruption: %v)", len(body), bytes.Equal(body, bad))
 	}
 }
+
+// The type and name of a part are the sender's words: whatever they say,
+// a part goes out as a file to save (Content-Disposition: attachment,
+// nosniff, a sandbox policy), never as a page the browser would render on
+// the gateway's origin, and the PDF as application/pdf.
+func TestDownloadsAreAttachmentsHTTP(t *testing.T) {
+	d := mustDocEnv(t)
+	env := map[string]any{"to": []string{docRecip}, "subject": "s"}
+	html := []byte("<html><script>alert(document.cookie)</script></html>")
+	out := mustDecode[submitted](t, d.submit(t, d.sender, envelopePart(t, env),
+		mpPart{name: "document", contentType: "text/html", body: testPDF("<script>alert(1)</script>")},
+		mpPart{name: "attachment", contentType: "text/html", body: html}), 201).Document
+	for path, wantType := range map[string]string{"/content": "application/pdf", "/attachments/0": "text/html"} {
+		r := d.json(t, "GET", "/v1/documents/"+out.ID+path, d.recip, "")
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", path, r.status, r.body)
+		}
+		h := r.header
+		if !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") || h.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "sandbox") || h.Get("Content-Type") != wantType {
+			t.Errorf("%s served with Content-Type %q, Content-Disposition %q, nosniff %q, CSP %q", path,
+				h.Get("Content-Type"), h.Get("Content-Disposition"), h.Get("X-Content-Type-Options"), h.Get("Content-Security-Policy"))
+		}
+	}
+}
