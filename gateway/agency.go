@@ -65,8 +65,8 @@ func (a *Agency) Validate(rule AgencyCodeRule) error {
 	if strings.TrimSpace(a.Name) == "" {
 		return Errorf(EINVALID, "agency name is required")
 	}
-	if len(a.Name) > 500 {
-		return Errorf(EINVALID, "agency name is longer than 500 bytes")
+	if err := CheckText("agency name", a.Name, 500); err != nil {
+		return err
 	}
 	if a.ParentCode != "" {
 		if err := rule.Validate(a.ParentCode); err != nil {

@@ -68,15 +68,12 @@ func (e *Envelope) Validate(rule AgencyCodeRule) error {
 	}
 	for name, v := range map[string]string{"messageId": e.MessageID, "subject": e.Subject, "number": e.Number,
 		"notation": e.Notation, "type": e.Type, "signer": e.Signer, "content": e.Content} {
-		if !utf8.ValidString(v) {
-			return Errorf(EINVALID, "%s is not valid UTF-8", name)
-		}
 		limit := 1000
 		if name == "content" {
 			limit = 20000
 		}
-		if len(v) > limit {
-			return Errorf(EINVALID, "%s is longer than %d bytes", name, limit)
+		if err := CheckText(name, v, limit); err != nil {
+			return err
 		}
 	}
 	if !urgencies[e.Urgency] {
@@ -90,6 +87,24 @@ func (e *Envelope) Validate(rule AgencyCodeRule) error {
 		}
 	default:
 		return Errorf(EINVALID, "business must be one of new, recall, update, replace")
+	}
+	return nil
+}
+
+// CheckText refuses (EINVALID) a text field that is not UTF-8, holds a
+// control character other than tab, newline and carriage return (a NUL
+// byte no database keeps in text), or is longer than limit bytes.
+func CheckText(field, v string, limit int) error {
+	if !utf8.ValidString(v) {
+		return Errorf(EINVALID, "%s is not valid UTF-8", field)
+	}
+	for _, r := range v {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return Errorf(EINVALID, "%s holds the control character %U", field, r)
+		}
+	}
+	if len(v) > limit {
+		return Errorf(EINVALID, "%s is longer than %d bytes", field, limit)
 	}
 	return nil
 }

@@ -83,3 +83,24 @@ func TestAgencyCodeRule(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckText(t *testing.T) {
+	for _, c := range []struct {
+		v     string
+		limit int
+		want  string // "" = accepted
+	}{
+		{"Về việc thử nghiệm", 100, ""},
+		{"line one\nline two\ttabbed\r\n", 100, ""},
+		{"a\x00b", 100, "control character U+0000"},
+		{"bell\a", 100, "control character U+0007"},
+		{"del\x7f", 100, "control character U+007F"},
+		{"bad \xff utf-8", 100, "not valid UTF-8"},
+		{strings.Repeat("x", 11), 10, "longer than 10 bytes"},
+	} {
+		err := gateway.CheckText("subject", c.v, c.limit)
+		if c.want == "" && err != nil || c.want != "" && (gateway.ErrorCode(err) != gateway.EINVALID || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("CheckText(%q) = %v, want %q", c.v, err, c.want)
+		}
+	}
+}

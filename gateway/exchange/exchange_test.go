@@ -714,3 +714,26 @@ func TestRestampPastABrokenReceipt(t *testing.T) {
 		}
 	}
 }
+
+// TestTextNoStoreKeeps: text a database cannot keep (a NUL byte, invalid
+// UTF-8) or that no one should see (control characters) is refused with
+// EINVALID wherever a caller writes it, and nothing is stored.
+func TestTextNoStoreKeeps(t *testing.T) {
+	f := newFixture(t)
+	env := envelope(recipB)
+	env.Subject = "a\x00b"
+	_, err := f.trySubmit(env, pdfBytes("nul"))
+	wantCode(t, err, gateway.EINVALID, "a subject with a NUL byte")
+	if ids := inboxIDs(t, f, recipB); len(ids) != 0 {
+		t.Fatalf("a refused submission reached the inbox: %v", ids)
+	}
+	id := f.submit(t, envelope(recipB), pdfBytes("ok")).Document.ID
+	_, err = f.svc.ReportStatus(as(recipB), id, gateway.StatusRejected, "sai\x00thẩm quyền")
+	wantCode(t, err, gateway.EINVALID, "a status note with a NUL byte")
+	_, err = f.svc.Recall(as(sender), id, "bad \xff")
+	wantCode(t, err, gateway.EINVALID, "a recall reason in invalid UTF-8")
+	trail, err := f.svc.Trail(as(sender), id)
+	if err != nil || len(trail) != 2 {
+		t.Fatalf("trail after the refusals: %d events, %v; want the 2 of the submission", len(trail), err)
+	}
+}

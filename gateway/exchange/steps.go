@@ -98,8 +98,8 @@ func (s *Service) ReportStatus(ctx context.Context, id string, st gateway.Proces
 		return nil, err
 	}
 	note = strings.TrimSpace(note)
-	if len(note) > 2000 {
-		return nil, gateway.Errorf(gateway.EINVALID, "note is longer than 2000 bytes")
+	if err := gateway.CheckText("note", note, 2000); err != nil {
+		return nil, err
 	}
 	var out *gateway.Receipt
 	var logged *loggedChange
@@ -149,6 +149,9 @@ var processed = map[gateway.ProcessingStatus]bool{
 func (s *Service) Recall(ctx context.Context, id, reason string) (*gateway.Receipt, error) {
 	p, err := asAgency(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := gateway.CheckText("reason", strings.TrimSpace(reason), 2000); err != nil {
 		return nil, err
 	}
 	var out *gateway.Receipt

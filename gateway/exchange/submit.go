@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"docgate/gateway"
 	"docgate/gateway/evidence"
@@ -119,13 +120,21 @@ func (f fullReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// cleanName keeps only the base name of what a client calls its file.
+// cleanName keeps only the base name of what a client calls its file, as
+// valid UTF-8 without control characters.
 func cleanName(n string) string {
 	if i := strings.LastIndexAny(n, `/\`); i >= 0 {
 		n = n[i+1:]
 	}
-	if len(n) > 255 {
-		n = n[:255]
+	n = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(n, ""))
+	for len(n) > 255 { // whole characters only
+		_, size := utf8.DecodeLastRuneInString(n)
+		n = n[:len(n)-size]
 	}
 	return n
 }

@@ -179,10 +179,7 @@ func (s *Service) agency(ctx context.Context, code string) (*gateway.Agency, err
 }
 
 func validateTokenName(name string) error {
-	if len(name) > 200 {
-		return gateway.Errorf(gateway.EINVALID, "token name is longer than 200 bytes")
-	}
-	return nil
+	return gateway.CheckText("token name", name, 200)
 }
 
 // AuthenticateCertificate turns a TLS client certificate (DER), already

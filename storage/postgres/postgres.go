@@ -136,6 +136,8 @@ func translate(err error) error {
 			code == "57P01", code == "57P02", code == "57P03", // shutdown, crash shutdown, cannot connect now
 			code == "40001", code == "40P01": // serialization failure, deadlock: the retry is the client's
 			return unavailable(err)
+		case code == "22021", code == "22P05": // invalid UTF-8 or a NUL byte in text, \u0000 in jsonb
+			return fmt.Errorf("%w: %w", gateway.Errorf(gateway.EINVALID, "text may contain neither NUL bytes nor invalid UTF-8"), err)
 		}
 		return err
 	}

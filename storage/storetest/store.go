@@ -38,6 +38,7 @@ func TestStore(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"TimesRoundTrip", testTimesRoundTrip},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"Ping", testPing},
+		{"UnkeepableText", testUnkeepableText},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -703,4 +704,21 @@ func BenchmarkStore(b *testing.B, open func(b *testing.B) gateway.Store) {
 			}
 		}
 	})
+}
+
+// testUnkeepableText: a look-up by a key no row can have, because it holds a
+// NUL byte or invalid UTF-8 (a URL path segment as %00 or %FF), is not found
+// or invalid, never an internal error (PostgreSQL refuses such text).
+func testUnkeepableText(t *testing.T, s gateway.Store) {
+	ctx := context.Background()
+	for _, key := range []string{"doc_\x00", "doc_\xff", "000.00.00.H4\x00"} {
+		_, err := s.Document(ctx, key)
+		if c := gateway.ErrorCode(err); c != gateway.ENOTFOUND && c != gateway.EINVALID {
+			t.Errorf("Document(%q) = %v, want ENOTFOUND or EINVALID", key, err)
+		}
+		_, err = s.Agency(ctx, key)
+		if c := gateway.ErrorCode(err); c != gateway.ENOTFOUND && c != gateway.EINVALID {
+			t.Errorf("Agency(%q) = %v, want ENOTFOUND or EINVALID", key, err)
+		}
+	}
 }
