@@ -11,6 +11,10 @@ import (
 // the events of the submission and their receipts. A store writes it in one
 // transaction, so that a document never exists without its deliveries or its
 // submission receipt.
+// DefaultPageSize is the size of a page of the inbox or the sent box that
+// names none.
+const DefaultPageSize = 100
+
 type Submission struct {
 	Document   *Document
 	Deliveries []*Delivery
@@ -47,7 +51,7 @@ type InboxFilter struct {
 	// Before is the Cursor of the last item of the previous page; 0 starts at
 	// the newest.
 	Before int64
-	// Limit is the page size; 0 means the store's default (100).
+	// Limit is the page size; 0 means DefaultPageSize.
 	Limit int
 	// From keeps documents whose sender's code starts with it (one agency,
 	// or a ministry's or province's units).
@@ -65,7 +69,7 @@ type SentFilter struct {
 	// Before is the Cursor of the last item of the previous page; 0 starts at
 	// the newest.
 	Before int64
-	// Limit is the page size; 0 means the store's default (100).
+	// Limit is the page size; 0 means DefaultPageSize.
 	Limit int
 	// To keeps documents with a recipient whose code starts with it; Status,
 	// State and OverdueAt then look at those recipients' deliveries only.

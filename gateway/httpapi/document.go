@@ -288,7 +288,7 @@ func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := inboxResponse{Items: items}
-	if f.Limit > 0 && len(items) == f.Limit {
+	if len(items) == pageSize(f.Limit) {
 		out.Next = strconv.FormatInt(items[len(items)-1].Cursor, 10)
 	}
 	s.writeJSON(w, r, http.StatusOK, out)

@@ -412,3 +412,29 @@ func TestDownloadsAreAttachmentsHTTP(t *testing.T) {
 		}
 	}
 }
+
+// Without ?limit= a page holds gateway.DefaultPageSize items, and a full
+// one says where the next starts: the inbox and the sent box never stop
+// silently at the default size.
+func TestDefaultPageSaysThereIsMoreHTTP(t *testing.T) {
+	d := mustDocEnv(t)
+	n := gateway.DefaultPageSize + 1
+	for i := range n {
+		env := map[string]any{"to": []string{docRecip}, "subject": fmt.Sprint("s", i)}
+		mustDecode[submitted](t, d.submit(t, d.sender, envelopePart(t, env), mpPart{name: "document", body: testPDF(fmt.Sprint(i))}), 201)
+	}
+	type page struct {
+		Items []json.RawMessage `json:"items"`
+		Next  string            `json:"next"`
+	}
+	for path, who := range map[string]string{"/v1/inbox": d.recip, "/v1/sent": d.sender} {
+		first := mustDecode[page](t, d.json(t, "GET", path, who, ""), 200)
+		if len(first.Items) != gateway.DefaultPageSize || first.Next == "" {
+			t.Fatalf("%s: %d items, next %q; want %d and where the rest starts", path, len(first.Items), first.Next, gateway.DefaultPageSize)
+		}
+		rest := mustDecode[page](t, d.json(t, "GET", path+"?before="+first.Next, who, ""), 200)
+		if len(rest.Items) != 1 || rest.Next != "" {
+			t.Fatalf("%s second page: %d items, next %q; want the 1 left and no next", path, len(rest.Items), rest.Next)
+		}
+	}
+}

@@ -39,10 +39,19 @@ func (s *Server) handleSent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := sentResponse{Items: items}
-	if f.Limit > 0 && len(items) == f.Limit {
+	if len(items) == pageSize(f.Limit) {
 		out.Next = strconv.FormatInt(items[len(items)-1].Cursor, 10)
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+// pageSize is the size of a full page for a ?limit= (0: none given): a
+// full page says there may be more, and the answer's next says from where.
+func pageSize(limit int) int {
+	if limit <= 0 {
+		return gateway.DefaultPageSize
+	}
+	return limit
 }
 
 // parsePage reads ?before= and ?limit=. EINVALID.

@@ -15,7 +15,7 @@ var _ gateway.DocumentStore = (*Store)(nil)
 
 // Inbox page bounds: the default keeps a polling DMS cheap.
 const (
-	defaultInboxLimit = 100
+	defaultInboxLimit = gateway.DefaultPageSize
 	maxInboxLimit     = 1000
 )
 
