@@ -132,6 +132,11 @@ func TestCreateAgencyWithCertificate(t *testing.T) {
 	if out.Certificate == nil || out.Certificate.AgencyCode != "000.00.00.H41" {
 		t.Fatalf("%+v", out)
 	}
+	// The same certificate for another agency is refused before anything of
+	// that agency is stored: no agency, no token nobody saw.
+	other := `{"code":"000.00.00.H42","name":"Hà Tĩnh","certificate":` + jsonString(string(pemBytes)) + `}`
+	mustProblem(t, e.json(t, "POST", "/v1/agencies", e.admin, other), 409, "registered already, to agency 000.00.00.H41")
+	mustProblem(t, e.json(t, "GET", "/v1/agencies/000.00.00.H42", e.admin, ""), 404, "000.00.00.H42")
 }
 
 func jsonString(s string) string {

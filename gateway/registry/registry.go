@@ -147,6 +147,13 @@ func (s *Service) CreateAgency(ctx context.Context, req NewAgency) (*CreatedAgen
 		if err != nil {
 			return nil, err
 		}
+		// A certificate registered to another agency would be refused
+		// after the agency and its token were stored: ask first.
+		if other, err := s.store.AgencyByCertificate(ctx, c.SHA256); err == nil {
+			return nil, gateway.Errorf(gateway.ECONFLICT, "certificate %s is registered already, to agency %s", c.SHA256, other.Code)
+		} else if gateway.ErrorCode(err) != gateway.ENOTFOUND {
+			return nil, fmt.Errorf("look up certificate %s: %w", c.SHA256, err)
+		}
 		cert = c
 	}
 	if a.ParentCode != "" {
@@ -165,18 +172,21 @@ func (s *Service) CreateAgency(ctx context.Context, req NewAgency) (*CreatedAgen
 		}
 		return nil, fmt.Errorf("create agency %s: %w", a.Code, err)
 	}
+	out := &CreatedAgency{Agency: a}
+	if cert != nil {
+		// Before the token: should this fail (another registration took
+		// the certificate meanwhile), no live credential nobody saw is left.
+		cert.AgencyCode = a.Code
+		if err := s.store.AddAgencyCertificate(ctx, cert); err != nil {
+			return nil, fmt.Errorf("agency %s was registered, but not its certificate (register it with `docgate agency cert`, then issue a token): %w", a.Code, err)
+		}
+		out.Certificate = cert
+	}
 	tok, err := s.issue(ctx, gateway.RoleAgency, a.Code, "initial")
 	if err != nil {
 		return nil, fmt.Errorf("issue first token of %s: %w", a.Code, err)
 	}
-	out := &CreatedAgency{Agency: a, Token: tok}
-	if cert != nil {
-		cert.AgencyCode = a.Code
-		if err := s.store.AddAgencyCertificate(ctx, cert); err != nil {
-			return nil, fmt.Errorf("register certificate of %s: %w", a.Code, err)
-		}
-		out.Certificate = cert
-	}
+	out.Token = tok
 	return out, nil
 }
 
