@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -121,7 +122,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, ex *exchange.Ser
 // the connection was a system call per 4 KiB of every upload.
 func multipartReader(r *http.Request) (*multipart.Reader, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mt != "multipart/form-data" && mt != "multipart/mixed") || params["boundary"] == "" {
+	// Only form-data: a part's name (envelope, document, attachment) is
+	// its Content-Disposition's, which other multipart types do not carry.
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return nil, gateway.Errorf(gateway.EINVALID, "the body must be multipart/form-data with the parts envelope, document and attachment")
 	}
 	return multipart.NewReader(bufio.NewReaderSize(r.Body, uploadBuffer), params["boundary"]), nil
@@ -210,12 +213,18 @@ func readEnvelope(p *multipart.Part) (gateway.Envelope, error) {
 // decodeEnvelope reads a JSON envelope strictly: unknown fields are typos.
 func decodeEnvelope(b []byte) (gateway.Envelope, error) {
 	var env gateway.Envelope
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD, and the
+	// altered subject would then be signed into the receipt.
+	if !utf8.Valid(b) {
+		return env, gateway.Errorf(gateway.EINVALID, "envelope: the JSON is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&env); err != nil {
 		return env, gateway.Errorf(gateway.EINVALID, "envelope: %s", gateway.ErrorMessage(decodeError(err, maxEnvelope)))
 	}
-	if dec.More() {
+	// More reports false before a stray } or ]: ask for the end itself.
+	if _, err := dec.Token(); err != io.EOF {
 		return env, gateway.Errorf(gateway.EINVALID, "envelope: one JSON object expected, found more after it")
 	}
 	return env, nil

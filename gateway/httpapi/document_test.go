@@ -266,14 +266,19 @@ func TestSubmitBadInputHTTP(t *testing.T) {
 		token  func() string
 		parts  []mpPart
 		raw    string // a non-multipart body
+		ctype  string // raw's Content-Type (default JSON)
 		status int
 		want   string
 	}{
 		{name: "not multipart", raw: `{"to":[]}`, status: 400, want: "multipart/form-data"},
+		{name: "multipart/mixed", ctype: "multipart/mixed; boundary=x", raw: "--x\r\n\r\n{}\r\n--x--\r\n", status: 400, want: "multipart/form-data"},
 		{name: "document first", parts: []mpPart{doc, envelopePart(t, good)}, status: 400, want: "first part must be the envelope"},
 		{name: "no document", parts: []mpPart{envelopePart(t, good)}, status: 400, want: "PDF part is missing"},
 		{name: "unknown envelope field", parts: []mpPart{{name: "envelope", body: []byte(`{"to":["` + docRecip + `"],"subject":"s","sender":"x"}`)}, doc}, status: 400, want: "unknown field"},
 		{name: "malformed JSON", parts: []mpPart{{name: "envelope", body: []byte(`{"to":`)}, doc}, status: 400, want: "envelope"},
+		{name: "a stray brace after the envelope", parts: []mpPart{{name: "envelope", body: []byte(`{"to":["` + docRecip + `"],"subject":"s"}}`)}, doc}, status: 400, want: "one JSON object expected"},
+		{name: "envelope not UTF-8", parts: []mpPart{{name: "envelope", body: []byte(`{"to":["` + docRecip + `"],"subject":"s` + "\xff" + `"}`)}, doc}, status: 400, want: "not valid UTF-8"},
+		{name: "a NUL in the subject", parts: []mpPart{{name: "envelope", body: []byte(`{"to":["` + docRecip + `"],"subject":"a\u0000b"}`)}, doc}, status: 400, want: "control character"},
 		{name: "malformed edXML", parts: []mpPart{{name: "envelope", contentType: "application/xml", body: []byte(`<edXML:edXML><oops`)}, doc}, status: 400, want: "edXML"},
 		{name: "envelope as image", parts: []mpPart{{name: "envelope", contentType: "image/png", body: []byte(`x`)}, doc}, status: 400, want: "application/json or application/xml"},
 		{name: "from not the caller", parts: []mpPart{envelopePart(t, map[string]any{"from": docOther, "to": []string{docRecip}, "subject": "s"}), doc}, status: 403, want: "only as itself"},
@@ -289,7 +294,9 @@ func TestSubmitBadInputHTTP(t *testing.T) {
 				token = tc.token()
 			}
 			var r response
-			if tc.raw != "" {
+			if tc.ctype != "" {
+				r = d.do(t, "POST", "/v1/documents", token, tc.ctype, []byte(tc.raw))
+			} else if tc.raw != "" {
 				r = d.json(t, "POST", "/v1/documents", token, tc.raw)
 			} else {
 				r = d.submit(t, token, tc.parts...)
