@@ -419,6 +419,12 @@ func TestIdempotentResubmission(t *testing.T) {
 			t.Errorf("message id reused with another %s: %v, want ECONFLICT naming %s", name, err, first.Document.ID)
 		}
 	}
+	// Nor is a corrected PDF under the same id and envelope: the sender
+	// would think the correction was sent.
+	_, err := f.svc.Submit(as(sender), env, &exchange.Upload{Name: "a.pdf", Body: bytes.NewReader(pdfBytes("a, corrected"))}, exchange.NoUploads{})
+	if gateway.ErrorCode(err) != gateway.ECONFLICT || !strings.Contains(err.Error(), "another PDF") {
+		t.Errorf("message id reused with another PDF: %v, want ECONFLICT", err)
+	}
 	if ids := inboxIDs(t, f, recipB); len(ids) != 1 {
 		t.Fatalf("inbox after refused reuses: %v", ids)
 	}

@@ -153,6 +153,15 @@ func TestGatewaySeal(t *testing.T) {
 		t.Errorf("the stored report is not of the sealed PDF: %+v", out.Document.Verification)
 	}
 
+	// A retry under the same message id sends the PDF as the agency signed
+	// it, the beginning of the sealed one stored: the original comes back.
+	env := envelope(recipB)
+	env.MessageID = "dms-sealed-1"
+	first := f.submit(t, env, in)
+	if again := f.submit(t, env, in); again.Created || again.Document.ID != first.Document.ID {
+		t.Fatalf("retry of a sealed document: created=%v id %s, want %s", again.Created, again.Document.ID, first.Document.ID)
+	}
+
 	// Already sealed: left alone.
 	both := mustSign(t, f.ca, in, seal)
 	if out := f.submit(t, envelope(recipB), both); out.Document.PDF.SHA256 != sum(both) {

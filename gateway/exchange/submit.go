@@ -165,6 +165,9 @@ func (s *Service) Submit(ctx context.Context, env gateway.Envelope, pdf *Upload,
 			if err == nil {
 				err = sameMessage(env, orig.Document)
 			}
+			if err == nil {
+				err = s.samePDF(ctx, pdf, orig.Document)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -323,6 +326,44 @@ func sameMessage(env gateway.Envelope, orig *gateway.Document) error {
 	return gateway.Errorf(gateway.ECONFLICT, "messageId %q was used for document %s (subject %q, to %s), whose %s differs from this one's; "+
 		"sending it again returns that document, and a different document needs a message id of its own",
 		env.MessageID, orig.ID, o.Subject, strings.Join(o.To, ","), field)
+}
+
+// samePDF refuses (ECONFLICT) a resubmission under a used message id whose
+// PDF is not the original's: the bytes must be the stored PDF or, when the
+// gateway sealed that one, its beginning (a seal is an incremental update
+// after the submitted bytes). A resubmission without a PDF is the original's
+// retry all the same.
+func (s *Service) samePDF(ctx context.Context, u *Upload, orig *gateway.Document) error {
+	if u == nil || u.Body == nil {
+		return nil
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(u.Body, orig.PDF.Size+1))
+	if err != nil {
+		return gateway.Errorf(gateway.EINVALID, "document: the upload broke off: %v", err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if n == orig.PDF.Size && sum == orig.PDF.SHA256 {
+		return nil
+	}
+	if n > 0 && n < orig.PDF.Size {
+		rc, _, err := s.Blobs.Get(ctx, orig.PDF.SHA256)
+		if err != nil {
+			return err
+		}
+		ph := sha256.New()
+		_, err = io.CopyN(ph, rc, n)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("read the PDF of document %s: %w", orig.ID, err)
+		}
+		if hex.EncodeToString(ph.Sum(nil)) == sum {
+			return nil
+		}
+	}
+	return gateway.Errorf(gateway.ECONFLICT, "messageId %q was used for document %s with another PDF (sha256 %s); "+
+		"sending it again returns that document, and a different document needs a message id of its own",
+		orig.Envelope.MessageID, orig.ID, orig.PDF.SHA256)
 }
 
 // sameSet reports whether a and b hold the same strings, in any order.
