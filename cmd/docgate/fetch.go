@@ -140,6 +140,9 @@ func (c *apiClient) download(ctx context.Context, path, dest string, check func(
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	res, err := c.http.Do(req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return 0, "", failf("GET %s: %v", path, ctx.Err())
+		}
 		return 0, "", &exitError{code: exitUsage, msg: fmt.Sprintf("cannot reach the gateway: %v\nis the gateway running at %s?", unwrapURLError(err), c.base)}
 	}
 	defer res.Body.Close()

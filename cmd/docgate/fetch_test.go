@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"docgate/gateway"
 	"docgate/gateway/edxml"
@@ -88,5 +89,40 @@ func TestFetchEdXMLChecksTheFiles(t *testing.T) {
 				t.Fatalf("a refused package left %v", entries)
 			}
 		})
+	}
+}
+
+// A hostile or broken gateway cannot make docgate receipts write outside
+// --out-dir: the file names keep only safe characters of what it says.
+func TestReceiptsFileNamesStayInOutDir(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"receipts":[{"receipt":{"id":"../../../escaped","event":"../x"},"cms":"AAEC"}]}`))
+	}))
+	defer srv.Close()
+	root := t.TempDir()
+	dir := filepath.Join(root, "out")
+	out := mustRun(t, map[string]string{"DOCGATE_SERVER": srv.URL, "DOCGATE_TOKEN": "t"}, "receipts", "d1", "--out-dir", dir)
+	name := strings.TrimSpace(out)
+	if filepath.Dir(name) != dir {
+		t.Fatalf("receipt written to %s, outside %s", name, dir)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 1 {
+		t.Fatalf("files beside --out-dir: %v", entries)
+	}
+}
+
+// A bare --due date is that day in Vietnam, as the gateway reads bare dates
+// (its search, its edXML): midnight UTC+07:00, not midnight UTC.
+func TestParseDueBareDateIsVietnam(t *testing.T) {
+	got, err := parseDue("2026-12-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 30, 17, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("parseDue(2026-12-01) = %v, want %v", got, want)
+	}
+	if got, err := parseDue("2026-12-01T09:30:00+07:00"); err != nil || !got.Equal(time.Date(2026, 12, 1, 2, 30, 0, 0, time.UTC)) {
+		t.Fatalf("RFC 3339: %v, %v", got, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"docgate/gateway"
 )
@@ -43,11 +44,30 @@ func runReceipts(ctx context.Context, env *Env, args []string) error {
 		return failf("receipts: %v", err)
 	}
 	for i, r := range out.Receipts {
-		name := filepath.Join(dir, fmt.Sprintf("%02d-%s-%s.p7s", i+1, r.Receipt.Event, r.Receipt.ID))
+		// The event and id are the gateway's words: only letters, digits,
+		// '_' and '-' of them make the file name, which so stays in dir.
+		name := filepath.Join(dir, fmt.Sprintf("%02d-%s-%s.p7s", i+1, safeName(r.Receipt.Event), safeName(r.Receipt.ID)))
 		if err := os.WriteFile(name, r.CMS, 0o644); err != nil {
 			return failf("receipts: %v", err)
 		}
 		fmt.Fprintln(env.Stdout, name)
 	}
 	return nil
+}
+
+// safeName keeps the ASCII letters, digits, '_' and '-' of s, at most 64.
+func safeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() == 64 {
+			break
+		}
+		if r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "x"
+	}
+	return b.String()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"docgate/gateway"
+	"docgate/gateway/edxml"
 )
 
 const sendUsage = `send --to CODE[,CODE] --subject S [--number N] [--notation X] [--type T] [--urgency U] [--due DATE]
@@ -102,13 +104,25 @@ func runSend(ctx context.Context, env *Env, args []string) error {
 	// The body is written as it is sent: a large PDF is never held in memory.
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
+	localErr := make(chan error, 1)
 	go func() {
-		pw.CloseWithError(writeSubmission(mw, envJSON, files))
+		err := writeSubmission(mw, envJSON, files)
+		localErr <- err
+		pw.CloseWithError(err)
 	}()
 	var out sendAnswer
 	err = c.do(ctx, "POST", "/v1/documents", pr, mw.FormDataContentType(), &out)
 	pr.Close()
 	if err != nil {
+		// A file that could not be read here breaks the upload too: say
+		// that, not that the gateway is unreachable.
+		select {
+		case lerr := <-localErr:
+			if lerr != nil && !errors.Is(lerr, io.ErrClosedPipe) {
+				return failf("send: %v (nothing was sent)", lerr)
+			}
+		default:
+		}
 		return err
 	}
 	if receiptOut != "" {
@@ -158,7 +172,8 @@ func writeSubmission(mw *multipart.Writer, envJSON []byte, files []string) error
 }
 
 func parseDue(s string) (time.Time, error) {
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
+	// A bare date is a day in Vietnam, as the gateway reads bare dates.
+	if t, err := time.ParseInLocation(time.DateOnly, s, edxml.Vietnam()); err == nil {
 		return t, nil
 	}
 	return time.Parse(time.RFC3339, s)
