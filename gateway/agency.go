@@ -125,6 +125,10 @@ type AgencyStore interface {
 	// AgencyByCertificate finds the agency a certificate (hex SHA-256 of the
 	// DER) is registered to. ENOTFOUND.
 	AgencyByCertificate(ctx context.Context, sha256Hex string) (*Agency, error)
+	// RemoveAgencyCertificate deletes the registration of a certificate (hex
+	// SHA-256 of the DER) to an agency. ENOTFOUND when it is not registered
+	// to code.
+	RemoveAgencyCertificate(ctx context.Context, code, sha256Hex string) error
 }
 
 // AgencyUpdate changes some fields of an agency; nil fields stay as they are.

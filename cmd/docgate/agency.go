@@ -34,6 +34,7 @@ func agencySubs() []agencySub {
 		{"tokens", "agency tokens CODE [--json]", "the agency's tokens (no secrets)", agencyTokens},
 		{"revoke-token", "agency revoke-token ID", "revoke a token", agencyRevokeToken},
 		{"cert", "agency cert CODE --cert CRT", "register a certificate (PEM or DER) to the agency", agencyCert},
+		{"cert-remove", "agency cert-remove CODE --sha256 HEX", "take a certificate off the agency (a lost or compromised key)", agencyCertRemove},
 		{"webhook-secret", "agency webhook-secret CODE [--rotate] [--grace 24h] [--json]",
 			"the secret that signs the agency's pushes, or --rotate it; printed alone on the last line", agencyWebhookSecret},
 	}
@@ -378,6 +379,28 @@ func agencyCert(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "Certificate %s registered to %s.\nsubject: %s\nvalid: %s to %s\n", out.SHA256, code, out.Subject,
 		out.NotBefore.Format("2006-01-02"), out.NotAfter.Format("2006-01-02"))
+	return nil
+}
+
+func agencyCertRemove(ctx context.Context, env *Env, args []string) error {
+	var sum *string
+	cf, code, err := oneArg(env, "agency cert-remove", "agency cert-remove CODE --sha256 HEX", args, "agency code", func(fs *flag.FlagSet) {
+		sum = fs.String("sha256", "", "the certificate's SHA-256, as agency get lists it")
+	})
+	if err != nil {
+		return err
+	}
+	if *sum == "" {
+		return usageErrorf("agency cert-remove: --sha256 is required (agency get %s lists the certificates)", code)
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	if err := c.doJSON(ctx, "DELETE", "/v1/agencies/"+escape(code)+"/certificates/"+escape(*sum), nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Certificate %s taken off %s: it no longer signs the agency in, nor counts as its signature by registration\n(if it names the agency's code, have its CA revoke it too).\n", *sum, code)
 	return nil
 }
 

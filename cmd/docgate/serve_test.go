@@ -197,6 +197,23 @@ func TestServeEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "certificate:") || !strings.Contains(out, "UBND tỉnh Nghệ An") {
 		t.Fatalf("get: %d %s", code, out)
 	}
+	// And taken off again, by the SHA-256 that get lists.
+	certSum := regexp.MustCompile(`[0-9a-f]{64}`).FindString(out)
+	if certSum == "" {
+		t.Fatalf("agency get lists no certificate digest: %s", out)
+	}
+	if code, out, errs = runDocgate(ctx, admin, "agency", "cert-remove", "000.00.00.H41", "--sha256", certSum); code != 0 || !strings.Contains(out, "taken off") {
+		t.Fatalf("cert-remove: %d %s %s", code, out, errs)
+	}
+	if code, _, errs = runDocgate(ctx, admin, "agency", "cert-remove", "000.00.00.H41", "--sha256", certSum); code != exitFailed || !strings.Contains(errs, "not registered") {
+		t.Fatalf("cert-remove twice: %d %s", code, errs)
+	}
+	if code, _, errs = runDocgate(ctx, admin, "agency", "cert-remove", "000.00.00.H41"); code != exitUsage || !strings.Contains(errs, "--sha256 is required") {
+		t.Fatalf("cert-remove without --sha256: %d %s", code, errs)
+	}
+	if code, out, _ = runDocgate(ctx, admin, "agency", "get", "000.00.00.H41"); code != 0 || strings.Contains(out, certSum) {
+		t.Fatalf("get after cert-remove still lists it: %s", out)
+	}
 
 	// Suspension shuts the agency out; reactivation lets it back in.
 	agencyEnv := map[string]string{"DOCGATE_SERVER": g.url, "DOCGATE_TOKEN": agencyTok}

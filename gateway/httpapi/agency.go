@@ -21,6 +21,7 @@ func (s *Server) routeAgencies(r chi.Router) {
 	r.Get("/v1/agencies/{code}/tokens", s.handleListAgencyTokens)
 	r.Post("/v1/agencies/{code}/certificates", s.handleAddCertificate)
 	r.Get("/v1/agencies/{code}/certificates", s.handleListCertificates)
+	r.Delete("/v1/agencies/{code}/certificates/{sha256}", s.handleRemoveCertificate)
 }
 
 // createAgencyRequest is the body of POST /v1/agencies.
@@ -223,4 +224,12 @@ func (s *Server) handleListCertificates(w http.ResponseWriter, r *http.Request) 
 		cs = []*gateway.AgencyCertificate{}
 	}
 	s.writeJSON(w, r, http.StatusOK, certificateList{Certificates: cs})
+}
+
+func (s *Server) handleRemoveCertificate(w http.ResponseWriter, r *http.Request) {
+	if err := s.Registry.RemoveCertificate(r.Context(), chi.URLParam(r, "code"), chi.URLParam(r, "sha256")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"io"
 	"math/big"
 	"net/http"
@@ -107,4 +109,12 @@ func TestClientCertificateAuth(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"agency":"000.00.00.H41"`) {
 		t.Error("the access log does not name the certificate's agency")
 	}
+	// A certificate taken off its agency (a lost key) signs nobody in.
+	mustDecode[map[string]any](t, e.json(t, "PATCH", "/v1/agencies/000.00.00.H41", e.admin, `{"status":"active"}`), 200)
+	mustDecode[map[string]any](t, get(&registered, "/v1/agencies/000.00.00.H41", ""), 200)
+	sum := sha256.Sum256(registered.Certificate[0])
+	if r := e.json(t, "DELETE", "/v1/agencies/000.00.00.H41/certificates/"+hex.EncodeToString(sum[:]), e.admin, ""); r.status != 204 {
+		t.Fatalf("remove: %d %s", r.status, r.body)
+	}
+	mustProblem(t, get(&registered, "/v1/agencies", ""), 401, "not registered")
 }

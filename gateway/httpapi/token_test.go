@@ -122,6 +122,22 @@ func TestCertificates(t *testing.T) {
 	if len(list.Certificates) != 3 || list.Certificates[0].SHA256 != c.SHA256 {
 		t.Fatalf("%+v", list)
 	}
+
+	// Taking one off: admins only, by its SHA-256, once.
+	path := "/v1/agencies/000.00.00.H41/certificates/" + c.SHA256
+	mustProblem(t, e.json(t, "DELETE", path, tok, ""), 403, "admin")
+	mustProblem(t, e.json(t, "DELETE", "/v1/agencies/000.00.00.H41/certificates/xyz", e.admin, ""), 400, "64 hex digits")
+	mustProblem(t, e.json(t, "DELETE", "/v1/agencies/000.00.00.H99/certificates/"+c.SHA256, e.admin, ""), 404, "000.00.00.H99")
+	if r := e.json(t, "DELETE", path, e.admin, ""); r.status != 204 {
+		t.Fatalf("remove: %d %s", r.status, r.body)
+	}
+	mustProblem(t, e.json(t, "DELETE", path, e.admin, ""), 404, "not registered")
+	list = mustDecode[struct{ Certificates []gateway.AgencyCertificate }](t, e.json(t, "GET", "/v1/agencies/000.00.00.H41/certificates", tok, ""), 200)
+	if len(list.Certificates) != 2 || list.Certificates[0].SHA256 == c.SHA256 || list.Certificates[1].SHA256 == c.SHA256 {
+		t.Fatalf("after the removal: %+v", list)
+	}
+	// Once off, it can be registered again (to this agency or another).
+	mustDecode[gateway.AgencyCertificate](t, e.do(t, "POST", "/v1/agencies/000.00.00.H41/certificates", e.admin, "application/pkix-cert", der), 201)
 }
 
 func TestCreateAgencyWithCertificate(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"strings"
 
 	"docgate/gateway"
 )
@@ -91,4 +92,23 @@ func parseCertificate(data []byte) (*gateway.AgencyCertificate, error) {
 		NotAfter:  cert.NotAfter.UTC(),
 		DER:       cert.Raw,
 	}, nil
+}
+
+// RemoveCertificate takes a certificate (hex SHA-256 of its DER) off an
+// agency (admin only): it no longer signs the agency in over TLS, nor counts
+// as the agency's in the signature policy by being registered (one whose
+// subject carries the agency's code still does, until its CA revokes it).
+// Documents accepted with it stay as they are. EINVALID (not a SHA-256),
+// ENOTFOUND.
+func (s *Service) RemoveCertificate(ctx context.Context, code, sha256Hex string) error {
+	if _, err := require(ctx, gateway.RoleAdmin); err != nil {
+		return err
+	}
+	if b, err := hex.DecodeString(sha256Hex); err != nil || len(b) != sha256.Size {
+		return gateway.Errorf(gateway.EINVALID, "a certificate is named by the hex SHA-256 of its DER (64 hex digits), got %q", sha256Hex)
+	}
+	if _, err := s.agency(ctx, code); err != nil {
+		return err
+	}
+	return s.store.RemoveAgencyCertificate(ctx, code, strings.ToLower(sha256Hex))
 }

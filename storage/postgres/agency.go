@@ -260,3 +260,15 @@ func nullString(s string) *string {
 	}
 	return &s
 }
+
+// RemoveAgencyCertificate deletes a certificate's registration. ENOTFOUND.
+func (s *Store) RemoveAgencyCertificate(ctx context.Context, code, sha256Hex string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM agency_certificates WHERE agency_code = $1 AND sha256 = $2`, code, strings.ToLower(sha256Hex))
+	if err != nil {
+		return fmt.Errorf("remove certificate %s of %s: %w", sha256Hex, code, translate(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return gateway.Errorf(gateway.ENOTFOUND, "certificate %s is not registered to agency %s", sha256Hex, code)
+	}
+	return nil
+}

@@ -298,3 +298,15 @@ func nullable(p *string) any {
 	}
 	return *p
 }
+
+// RemoveAgencyCertificate deletes a certificate's registration. ENOTFOUND.
+func (s *Store) RemoveAgencyCertificate(ctx context.Context, code, sha256Hex string) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM agency_certificates WHERE agency_code = ? AND sha256 = ?`, code, strings.ToLower(sha256Hex))
+	if err != nil {
+		return fmt.Errorf("remove certificate %s of %s: %w", sha256Hex, code, translate(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gateway.Errorf(gateway.ENOTFOUND, "certificate %s is not registered to agency %s", sha256Hex, code)
+	}
+	return nil
+}

@@ -379,6 +379,23 @@ func testCertificates(t *testing.T, s gateway.Store) {
 		t.Fatalf("agency by upper-case digest: %v", err)
 	}
 	wantSameAgency(t, got, b)
+
+	// Removed: by its agency only, once; the others stay.
+	wantCode(t, s.RemoveAgencyCertificate(ctx, b.Code, c1.SHA256), gateway.ENOTFOUND, "removing another agency's certificate")
+	if err := s.RemoveAgencyCertificate(ctx, a.Code, strings.ToUpper(c1.SHA256)); err != nil {
+		t.Fatalf("remove certificate: %v", err)
+	}
+	wantCode(t, s.RemoveAgencyCertificate(ctx, a.Code, c1.SHA256), gateway.ENOTFOUND, "removing a certificate twice")
+	if _, err := s.AgencyByCertificate(ctx, c1.SHA256); gateway.ErrorCode(err) != gateway.ENOTFOUND {
+		t.Fatalf("a removed certificate still finds its agency: %v", err)
+	}
+	if cs, err := s.AgencyCertificates(ctx, a.Code); err != nil || len(cs) != 1 || cs[0].SHA256 != c2.SHA256 {
+		t.Fatalf("certificates after a removal: %v, %v", cs, err)
+	}
+	c1.ID = 0
+	if err := s.AddAgencyCertificate(ctx, c1); err != nil {
+		t.Fatalf("registering a removed certificate again: %v", err)
+	}
 }
 
 func testCertificateErrors(t *testing.T, s gateway.Store) {
