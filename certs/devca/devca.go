@@ -33,6 +33,7 @@ import (
 
 	"docgate/certs"
 	"docgate/gateway"
+	"docgate/gateway/evidence"
 )
 
 // File names inside a CA directory.
@@ -328,6 +329,9 @@ func (ca *CA) Issue(req IssueRequest) (*Issued, error) {
 		}
 	case KindSeal:
 		subject.CommonName = req.OrgName + " gateway seal"
+		// The policy that tells receipt verifiers this is the gateway's
+		// seal, not an agency's or a person's certificate of the same CA.
+		tmpl.Policies = []x509.OID{evidence.ReceiptSealPolicy}
 	case KindTSA:
 		subject.CommonName = req.OrgName + " timestamp authority"
 		// RFC 3161 section 2.3: the only extended key usage, critical.

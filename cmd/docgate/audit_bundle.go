@@ -25,10 +25,11 @@ submitted, every receipt, their inclusion proofs against one signed checkpoint,
 the checkpoint, the log's public key, the certificates the receipts carry, the
 validation report and a manifest. Check it with 'docgate audit verify'.`
 
-const auditVerifyUsage = `audit verify --trust ROOT [--trust ROOT]... [--key LOGPUB] [--json] BUNDLE.zip
+const auditVerifyUsage = `audit verify --trust ROOT [--trust ROOT]... [--seal PEM]... [--key LOGPUB] [--json] BUNDLE.zip
 
 Verifies an evidence bundle offline: every file against the manifest, every
-receipt's seal signature, chain to --trust and timestamp, the evidence against
+receipt's seal signature (by a gateway seal: marked so by its certificate
+policy, or given with --seal), chain to --trust and timestamp, the evidence against
 the files, the receipts' chain (a receipt removed from the middle shows), each
 receipt's inclusion in the checkpoint, the checkpoint's signature by the log
 key, and the PDF's signatures against --trust. Pin the log key you were given
@@ -66,6 +67,8 @@ func runAuditVerify(ctx context.Context, env *Env, args []string) error {
 	var trust stringList
 	fs.Var(&trust, "trust", "PEM file (or directory) of trusted roots for the receipts and the PDF; repeatable")
 	key := fs.String("key", "", "the log's public verifier key, or a file holding it (default: the bundle's own, which proves little)")
+	var sealFiles stringList
+	fs.Var(&sealFiles, "seal", "PEM file of a gateway seal certificate trusted as the receipts' signer (repeatable)")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
@@ -88,6 +91,10 @@ func runAuditVerify(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	seals, err := loadSeals(sealFiles)
+	if err != nil {
+		return err
+	}
 	name := fs.Arg(0)
 	f, err := os.Open(name)
 	if err != nil {
@@ -98,7 +105,7 @@ func runAuditVerify(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return usageErrorf("audit verify: %v", err)
 	}
-	res, err := bundle.Verify(ctx, f, st.Size(), bundle.Options{Roots: roots, LogKey: logKey, PDF: &pades.Verifier{Trust: store}})
+	res, err := bundle.Verify(ctx, f, st.Size(), bundle.Options{Roots: roots, Seals: seals, LogKey: logKey, PDF: &pades.Verifier{Trust: store}})
 	if errors.Is(err, bundle.ErrUnreadable) {
 		return usageErrorf("audit verify: %s: %v", name, err)
 	} else if err != nil {

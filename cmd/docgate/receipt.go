@@ -15,12 +15,14 @@ import (
 	"docgate/gateway/evidence"
 )
 
-const receiptVerifyUsage = `receipt verify --trust PEM [--trust PEM]... [--json] FILE
+const receiptVerifyUsage = `receipt verify --trust PEM [--trust PEM]... [--seal PEM]... [--json] FILE
 
 Verifies a receipt offline: the gateway seal's signature over the evidence,
 its chain to a trusted root (the gateway's, e.g. <data>/pki/root.crt in
---dev), and the signature timestamp. Prints the evidence. Exit 0 valid, 1 not
-valid, 2 unreadable input or usage error.`
+--dev), and the signature timestamp. The signer must be a gateway seal: one
+marked so by its certificate policy (the development CA's seal is), or one
+given with --seal (a seal the operator's CA issued). Prints the evidence.
+Exit 0 valid, 1 not valid, 2 unreadable input or usage error.`
 
 func runReceipt(_ context.Context, env *Env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -42,6 +44,8 @@ func receiptVerify(env *Env, args []string) error {
 	fs := newFlagSet(env, "receipt verify", receiptVerifyUsage)
 	var trust stringList
 	fs.Var(&trust, "trust", "PEM file of trusted roots (repeatable; env DOCGATE_TRUST)")
+	var sealFiles stringList
+	fs.Var(&sealFiles, "seal", "PEM file of a gateway seal certificate trusted as the signer (repeatable)")
 	asJSON := fs.Bool("json", false, "print the evidence record as JSON")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
@@ -66,7 +70,11 @@ func receiptVerify(env *Env, args []string) error {
 	if err != nil {
 		return usageErrorf("receipt verify: %v", err)
 	}
-	v, err := evidence.Verify(der, roots)
+	seals, err := loadSeals(sealFiles)
+	if err != nil {
+		return err
+	}
+	v, err := evidence.VerifyWith(der, evidence.VerifyOptions{Roots: roots, Seals: seals})
 	if errors.Is(err, evidence.ErrUnreadable) {
 		return usageErrorf("receipt verify: %s: %v", fs.Arg(0), err)
 	} else if err != nil {
@@ -103,4 +111,18 @@ func receiptVerify(env *Env, args []string) error {
 	}
 	fmt.Fprintf(w, "issuer:     %s (policy %s)\n", rec.Issuer, rec.PolicyID)
 	return nil
+}
+
+// loadSeals reads the --seal certificates: the first certificate of each
+// file.
+func loadSeals(files []string) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for _, p := range files {
+		cs, err := certs.LoadCertificateFile(p)
+		if err != nil {
+			return nil, usageErrorf("--seal %s: %v", p, err)
+		}
+		out = append(out, cs[0])
+	}
+	return out, nil
 }

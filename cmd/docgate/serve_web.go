@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"log/slog"
 	"net/http"
 	"os"
@@ -41,6 +42,10 @@ func openPages(cfg *ServeConfig, reg *registry.Service, ex *exchange.Service, re
 	// Receipts are sealed by the gateway under one of these anchors (in
 	// --dev the development root, which serve adds to TrustFiles).
 	p := &web.Pages{Verifier: v, Online: true, ReceiptRoots: trust.CertPool(), Logger: logger, TempDir: spool}
+	if ex != nil && ex.Sealer != nil && ex.Sealer.Certificate != nil {
+		// The gateway's own seal signs its receipts, whatever CA issued it.
+		p.ReceiptSeals = []*x509.Certificate{ex.Sealer.Certificate}
+	}
 	// An uploaded evidence bundle is checked against the gateway's own log
 	// key (serve has read and checked the file already; unreadable here
 	// leaves the page warning that the bundle's own key was used).

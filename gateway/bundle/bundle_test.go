@@ -299,6 +299,17 @@ func TestBundleEndToEnd(t *testing.T) {
 			o.PDF = &pades.Verifier{Trust: func() *certs.TrustStore { s := certs.NewTrustStore(); s.AddAnchor(otherCA.Root()); return s }()}
 		}, []string{"receipt 1 (", "is not trusted", "the PDF's signatures are INDETERMINATE"}},
 		{"wrong --key", data, func(o *bundle.Options) { o.LogKey = wrongKey }, []string{"the checkpoint does not verify with the log key " + bundletest.Origin}},
+		{"attachment renumbered and replaced", rewrite(t, data, func(m *bundle.Manifest, f map[string][]byte) {
+			// The manifest is unsigned: numbering the attachment 1 must not
+			// leave the evidence's attachment 0 unchecked.
+			for i := range m.Files {
+				if m.Files[i].Kind == bundle.KindAttachment {
+					one := 1
+					m.Files[i].Index = &one
+					f[m.Files[i].Path] = []byte("not what was sent")
+				}
+			}
+		}), nil, []string{"receipt 1 (SubmissionAcceptance): its evidence lists attachment 0 (phụ lục 1.txt), which the bundle does not hold under that number"}},
 		{"file not in the manifest", rewrite(t, data, func(m *bundle.Manifest, f map[string][]byte) {
 			f["document/other.pdf"] = []byte("%PDF-")
 		}), nil, []string{"document/other.pdf is in the bundle but not in the manifest"}},

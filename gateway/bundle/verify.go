@@ -19,6 +19,9 @@ import (
 type Options struct {
 	// Roots the receipts' seal and timestamp authority must chain to.
 	Roots *x509.CertPool
+	// Seals are gateway seal certificates trusted as receipt signers even
+	// without evidence.ReceiptSealPolicy (see evidence.VerifyOptions).
+	Seals []*x509.Certificate
 	// LogKey is the log's verifier key the auditor was given out of band.
 	// Empty takes the bundle's own, which proves only that the bundle agrees
 	// with itself; Result.Warnings says so.
@@ -142,7 +145,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Resu
 			res.Receipts = append(res.Receipts, rr)
 			continue // reported as missing above
 		}
-		ver, err := evidence.Verify(der, opts.Roots)
+		ver, err := evidence.VerifyWith(der, evidence.VerifyOptions{Roots: opts.Roots, Seals: opts.Seals})
 		if err != nil {
 			res.failf("%s: %s", name, err)
 			res.Receipts = append(res.Receipts, rr)
@@ -237,6 +240,9 @@ func checkEvidence(res *Result, name string, rec *evidence.Record, b *Bundle, do
 	for i, a := range rec.Attachments {
 		f, ok := atts[i]
 		if !ok {
+			// Numbered by the unsigned manifest: a gap must not let a file
+			// the evidence names go unchecked.
+			res.failf("%s: its evidence lists attachment %d (%s), which the bundle does not hold under that number", name, i, a.Name)
 			continue
 		}
 		if sum := b.Sums[f.Path]; sum != "" && !strings.EqualFold(sum, a.Digest) {

@@ -200,11 +200,50 @@ var ErrNoTimestamp = errors.New("evidence: no timestamp from the timestamp autho
 // at all (exit 2 in the CLI), as opposed to a receipt that fails to verify.
 var ErrUnreadable = errors.New("evidence: not a readable receipt")
 
-// Verify checks a receipt: the CMS parses with nothing after it, the
-// signature verifies over the encapsulated record, the signer and the TSA
-// chain to roots (at the timestamp's time when there is one), the timestamp
-// covers this signature, and the record is complete.
+// ReceiptSealPolicy is the certificate policy that makes a certificate a
+// gateway seal, the one kind of certificate whose receipts Verify accepts
+// without a pin: without it any certificate under the same root (an
+// agency's, a person's) could sign a receipt that verifies. It is docgate's
+// own UUID OID (X.667, arc 2.25). The development CA puts it in the seal
+// certificate it makes; a seal from another CA is pinned instead
+// (VerifyOptions.Seals, receipt verify --seal).
+var ReceiptSealPolicy = mustOID("2.25.320569355860171615684496192835806089034")
+
+func mustOID(s string) x509.OID {
+	o, err := x509.ParseOID(s)
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
+// VerifyOptions says whom Verify trusts.
+type VerifyOptions struct {
+	// Roots the seal and the timestamp authority must chain to.
+	Roots *x509.CertPool
+	// Seals are gateway seal certificates trusted as signers whether or not
+	// they carry OIDReceiptSeal (a seal from a CA of the operator's).
+	Seals []*x509.Certificate
+}
+
+// ErrNotASeal is in the chain of Verify's error when the receipt's signer
+// chains to the roots but is no gateway seal.
+var ErrNotASeal = errors.New("evidence: the signer is not a gateway seal")
+
+// Verify checks a receipt against roots, accepting as its signer only a
+// certificate that carries ReceiptSealPolicy; VerifyWith pins seals too.
 func Verify(der []byte, roots *x509.CertPool) (*Verified, error) {
+	return VerifyWith(der, VerifyOptions{Roots: roots})
+}
+
+// VerifyWith checks a receipt: the CMS parses with nothing after it, the
+// signature verifies over the encapsulated record, the signer is a gateway
+// seal (ReceiptSealPolicy, or one of opts.Seals) and chains to the roots, at
+// the timestamp's time when there is one and now otherwise, the timestamp
+// authority chains to them at its time, the timestamp covers this
+// signature, and the record is complete.
+func VerifyWith(der []byte, opts VerifyOptions) (*Verified, error) {
+	roots := opts.Roots
 	sd, err := cms.Parse(der)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
@@ -247,18 +286,41 @@ func Verify(der []byte, roots *x509.CertPool) (*Verified, error) {
 		v.TimestampTime, v.TSA = tv.GenTime, tv.Certificate
 		break
 	}
+	// Without a timestamp nothing vouches for when the receipt was signed:
+	// the record's own time is the signer's word, so the chain is checked
+	// as it stands now.
 	at := v.TimestampTime
 	if at.IsZero() {
-		at = rec.EventTime
+		at = time.Now()
 	}
 	if _, err := signer.Verify(x509.VerifyOptions{Roots: roots, Intermediates: pool(sd.Certificates), CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		return nil, fmt.Errorf("evidence: the signer %q is not trusted: %w", signer.Subject.String(), err)
 	}
+	if !isSeal(signer, opts.Seals) {
+		return nil, fmt.Errorf("%w: %q chains to the roots but is not marked as one (certificate policy %s) nor pinned (--seal)",
+			ErrNotASeal, signer.Subject.String(), ReceiptSealPolicy)
+	}
 	if err := rec.Check(); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// isSeal reports whether c is a gateway seal: pinned, or marked with
+// ReceiptSealPolicy.
+func isSeal(c *x509.Certificate, pinned []*x509.Certificate) bool {
+	for _, p := range pinned {
+		if p.Equal(c) {
+			return true
+		}
+	}
+	for _, p := range c.Policies {
+		if p.Equal(ReceiptSealPolicy) {
+			return true
+		}
+	}
+	return false
 }
 
 func pool(certs []*x509.Certificate) *x509.CertPool {

@@ -175,3 +175,67 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestOnlyASealSignsReceipts: an agency's certificate from the gateway's own
+// CA, with a genuine timestamp from the gateway's TSA, makes a receipt
+// whose signature, chain and timestamp all check out; it is still no
+// receipt, because its signer is no gateway seal. A seal from another CA
+// (no seal policy) is trusted only when pinned.
+func TestOnlyASealSignsReceipts(t *testing.T) {
+	p := mustPKI(t)
+	agency, err := p.ca.Issue(devca.IssueRequest{AgencyCode: "000.00.00.H41", OrgName: "UBND tỉnh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forger := &evidence.Sealer{Signer: agency.Key, Certificate: agency.Cert, Chain: []*x509.Certificate{p.ca.Root()}, TSA: p.tsa,
+		Issuer: p.sealer.Certificate.Subject.String()}
+	rec := record()
+	rec.Event = "ConsignmentAcceptance"
+	forged, _, err := forger.Seal(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evidence.Verify(forged, p.roots); !errors.Is(err, evidence.ErrNotASeal) {
+		t.Fatalf("a receipt signed by an agency's certificate: %v, want ErrNotASeal", err)
+	}
+	// Pinned, the same certificate is the seal (as an operator's seal from
+	// its own CA would be).
+	if _, err := evidence.VerifyWith(forged, evidence.VerifyOptions{Roots: p.roots, Seals: []*x509.Certificate{agency.Cert}}); err != nil {
+		t.Fatalf("a pinned seal: %v", err)
+	}
+	// The development CA's seal carries the policy.
+	if _, err := evidence.Verify(mustSeal(t, p.sealer), p.roots); err != nil {
+		t.Fatalf("the development seal: %v", err)
+	}
+}
+
+func mustSeal(t *testing.T, s *evidence.Sealer) []byte {
+	t.Helper()
+	der, _, err := s.Seal(context.Background(), record())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// TestUntimestampedReceiptCheckedNow: without a timestamp nothing vouches
+// for the signing time, so the signer's chain is checked as it stands now,
+// not at the time the signed record names.
+func TestUntimestampedReceiptCheckedNow(t *testing.T) {
+	p := mustPKI(t)
+	old, err := p.ca.Issue(devca.IssueRequest{Kind: devca.KindSeal, OrgName: "docgate", NotBefore: time.Now().Add(-48 * time.Hour), Validity: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &evidence.Sealer{Signer: old.Key, Certificate: old.Cert, Chain: []*x509.Certificate{p.ca.Root()}, TSA: downTSA{}}
+	rec := record()
+	rec.EventTime = time.Now().Add(-36 * time.Hour).UTC().Truncate(time.Millisecond) // inside the expired seal's life
+	rec.SubmissionTime = rec.EventTime
+	der, pending, err := s.Seal(context.Background(), rec)
+	if err != nil || !pending {
+		t.Fatalf("seal: pending=%v %v", pending, err)
+	}
+	if _, err := evidence.Verify(der, p.roots); err == nil || !strings.Contains(err.Error(), "not trusted") {
+		t.Fatalf("an untimestamped receipt by an expired seal, dated inside its life: %v, want not trusted", err)
+	}
+}

@@ -67,7 +67,7 @@ func (p *Pages) handleBundle(w http.ResponseWriter, r *http.Request, f *os.File,
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), p.VerifyTimeout)
 	defer cancel()
-	res, err := bundle.Verify(ctx, f, size, bundle.Options{Roots: p.ReceiptRoots, LogKey: p.LogKey, PDF: p.Verifier, TempDir: p.TempDir})
+	res, err := bundle.Verify(ctx, f, size, bundle.Options{Roots: p.ReceiptRoots, Seals: p.ReceiptSeals, LogKey: p.LogKey, PDF: p.Verifier, TempDir: p.TempDir})
 	if errors.Is(err, bundle.ErrUnreadable) {
 		p.formError(w, r, http.StatusUnprocessableEntity, "err.bundle.unreadable", name)
 		return

@@ -77,7 +77,7 @@ func (p *Pages) handleReceipt(w http.ResponseWriter, r *http.Request, f *os.File
 		p.formError(w, r, http.StatusInternalServerError, "err.internal", id)
 		return
 	}
-	v, err := evidence.Verify(der, p.ReceiptRoots)
+	v, err := evidence.VerifyWith(der, evidence.VerifyOptions{Roots: p.ReceiptRoots, Seals: p.ReceiptSeals})
 	if errors.Is(err, evidence.ErrUnreadable) {
 		p.formError(w, r, http.StatusUnprocessableEntity, "err.receipt.unreadable", name)
 		return

@@ -46,6 +46,10 @@ type Pages struct {
 	// to (the gateway's own root); nil means the page cannot verify
 	// receipts and says so.
 	ReceiptRoots *x509.CertPool
+	// ReceiptSeals are the gateway's own seal certificates, trusted as
+	// receipt signers even without evidence.ReceiptSealPolicy (a seal from
+	// the operator's CA).
+	ReceiptSeals []*x509.Certificate
 	// LogKey is the audit log's verifier key, with which an uploaded
 	// evidence bundle's checkpoint is checked; empty uses the bundle's own
 	// and the page warns that this proves only self-consistency.
