@@ -257,6 +257,9 @@ func VerifyWith(der []byte, opts VerifyOptions) (*Verified, error) {
 	if len(sd.Signers) != 1 {
 		return nil, fmt.Errorf("evidence: %d signers, want 1", len(sd.Signers))
 	}
+	if !sd.ContentType.Equal(cms.OIDData) {
+		return nil, fmt.Errorf("evidence: the signed content is of type %s, not data (an evidence record)", sd.ContentType)
+	}
 	var rec Record
 	dec := json.NewDecoder(bytes.NewReader(sd.Content))
 	if err := dec.Decode(&rec); err != nil {

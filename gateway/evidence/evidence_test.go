@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/asn1"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -15,6 +17,7 @@ import (
 
 	"docgate/certs/devca"
 	"docgate/gateway/evidence"
+	"docgate/signing/cms"
 	"docgate/signing/tsp"
 )
 
@@ -237,5 +240,30 @@ func TestUntimestampedReceiptCheckedNow(t *testing.T) {
 	}
 	if _, err := evidence.Verify(der, p.roots); err == nil || !strings.Contains(err.Error(), "not trusted") {
 		t.Fatalf("an untimestamped receipt by an expired seal, dated inside its life: %v, want not trusted", err)
+	}
+}
+
+// TestReceiptContentIsData: a SignedData by the seal over an evidence record
+// but declared as another content type (a timestamp token's TSTInfo, say)
+// is no receipt.
+func TestReceiptContentIsData(t *testing.T) {
+	p := mustPKI(t)
+	good := mustSeal(t, p.sealer)
+	v, err := evidence.Verify(good, p.roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, err := json.Marshal(v.Record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	der, err := cms.Sign(context.Background(), cms.SignOptions{Content: content, Signer: p.sealer.Signer, Certificate: p.sealer.Certificate,
+		Chain: p.sealer.Chain, SigningTime: &at, SigningCertificateV2: true, ContentType: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evidence.Verify(der, p.roots); err == nil || !strings.Contains(err.Error(), "not data") {
+		t.Fatalf("a seal's SignedData of type TSTInfo: %v, want refused", err)
 	}
 }
