@@ -270,36 +270,58 @@ func (vr *verification) diffRevision(k int) (*revChanges, error) {
 	}
 	d := &revDiff{vr: vr, k: k, old: old, new: nv, changed: map[pdf.Ref]bool{}, isNew: map[pdf.Ref]bool{}, done: map[pdf.Ref]bool{}, out: &revChanges{}, budget: maxCompareSteps}
 	rev := vr.f.Revisions()[k]
-	for i, ref := range rev.Objects() {
+	freed := rev.Freed()
+	compare := func(ref pdf.Ref) {
+		no, err := nv.Object(ref)
+		if err != nil {
+			return // unreadable in the new revision: it reads as null, as does anything else undefined
+		}
+		oo, err := old.Object(ref)
+		if errors.Is(err, pdf.ErrNotFound) {
+			d.changed[ref], d.isNew[ref] = true, true
+			if was, ok := old.InUse(ref.Num); ok && was != ref {
+				// The number in use under another generation: the object the
+				// signed revision had is gone (every "n g R" to it now reads
+				// null) as surely as if the entry were free.
+				freed = append(freed, ref.Num)
+			}
+			return
+		}
+		if err != nil {
+			d.changed[ref] = true
+			return
+		}
+		if ol, e1 := old.Locate(ref); e1 == nil {
+			if nl, e2 := nv.Locate(ref); e2 == nil && ol == nl {
+				return // the section lists the same stored object again
+			}
+		}
+		if d.same(oo, no, 0) {
+			return
+		}
+		d.changed[ref] = true
+	}
+	listed := rev.Objects()
+	var inStreams map[uint32][]pdf.Ref
+	for i, ref := range listed {
 		if i%256 == 0 {
 			if err := vr.ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		no, err := nv.Object(ref)
-		if err != nil {
-			continue // unreadable in the new revision: it reads as null, as does anything else undefined
+		compare(ref)
+		// An object stream the signed revision read objects from, defined
+		// anew: every object in it that this section does not list changes
+		// with it, though nothing lists it.
+		if inStreams == nil {
+			inStreams = old.CompressedObjects()
 		}
-		oo, err := old.Object(ref)
-		if errors.Is(err, pdf.ErrNotFound) {
-			d.changed[ref], d.isNew[ref] = true, true
-			continue
-		}
-		if err != nil {
-			d.changed[ref] = true
-			continue
-		}
-		if ol, e1 := old.Locate(ref); e1 == nil {
-			if nl, e2 := nv.Locate(ref); e2 == nil && ol == nl {
-				continue // the section lists the same stored object again
+		for _, r := range inStreams[ref.Num] {
+			if !rev.Defines(r.Num) {
+				compare(r)
 			}
 		}
-		if d.same(oo, no, 0) {
-			continue
-		}
-		d.changed[ref] = true
 	}
-	freed := rev.Freed()
 
 	// Containers of the update itself explain nothing and change nothing.
 	for ref := range d.changed {
@@ -1261,9 +1283,12 @@ func (d *revDiff) deleted(freed []uint32) {
 		d.refsUnder(d.old, oc.Get("DSS"), isPageLike, oldDSS)
 	}
 	for _, num := range freed {
-		ref := pdf.Ref{Num: num}
-		if _, err := d.old.Object(ref); err != nil {
+		ref, ok := d.old.InUse(num) // whatever its generation
+		if !ok {
 			continue // nothing was there to delete
+		}
+		if _, err := d.old.Object(ref); err != nil {
+			continue
 		}
 		if oldDSS[ref] {
 			d.add(lvlLTA, "DSS updated")

@@ -3,6 +3,7 @@ package pdf
 import (
 	"fmt"
 	"io"
+	"slices"
 )
 
 // lengthFunc resolves an indirect /Length while a stream is being parsed.
@@ -378,6 +379,42 @@ func (v *View) Locate(ref Ref) (Location, error) {
 		return Location{}, err
 	}
 	return Location{Revision: rev, Start: e.off, End: end}, nil
+}
+
+// InUse returns the object number num is in use as in the view's revision (its generation, 0
+// for a compressed object), and false when it is free or undefined.
+func (v *View) InUse(num uint32) (Ref, bool) {
+	e, _, ok := v.f.lookup(v.rev, num)
+	if !ok {
+		return Ref{}, false
+	}
+	if e.kind == 2 {
+		return Ref{num, 0}, true
+	}
+	return Ref{num, e.gen}, true
+}
+
+// CompressedObjects returns the objects the view reads from object streams, by the object
+// stream's number. A later revision that redefines one of those object streams redefines every
+// object in it that no section lists anew: those change without an entry of their own.
+func (v *View) CompressedObjects() map[uint32][]Ref {
+	out := map[uint32][]Ref{}
+	seen := map[uint32]bool{}
+	for i := v.rev; i >= 0; i-- {
+		for n, e := range v.f.revs[i].entries {
+			if seen[n] {
+				continue
+			}
+			seen[n] = true
+			if e.kind == 2 {
+				out[uint32(e.off)] = append(out[uint32(e.off)], Ref{n, 0})
+			}
+		}
+	}
+	for _, refs := range out {
+		slices.SortFunc(refs, func(a, b Ref) int { return int(int64(a.Num) - int64(b.Num)) })
+	}
+	return out
 }
 
 // SameStorage reports whether ref is stored in the same place (same offset, or same index of an
