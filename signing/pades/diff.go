@@ -311,15 +311,24 @@ func (vr *verification) diffRevision(k int) (*revChanges, error) {
 		}
 		compare(ref)
 		// An object stream the signed revision read objects from, defined
-		// anew: every object in it that this section does not list changes
-		// with it, though nothing lists it.
+		// anew (as another object stream, or as anything else): every
+		// object in it that this section does not list changes with it, or
+		// is gone, though nothing lists it.
+		if !wasObjStm(old, ref.Num) {
+			continue
+		}
 		if inStreams == nil {
 			inStreams = old.CompressedObjects()
 		}
 		for _, r := range inStreams[ref.Num] {
-			if !rev.Defines(r.Num) {
-				compare(r)
+			if rev.Defines(r.Num) {
+				continue
 			}
+			if _, err := nv.Object(r); err != nil {
+				freed = append(freed, r.Num) // unreadable now: deleted
+				continue
+			}
+			compare(r)
 		}
 	}
 
@@ -349,6 +358,24 @@ func (vr *verification) diffRevision(k int) (*revChanges, error) {
 		return nil, err
 	}
 	return d.out, nil
+}
+
+// wasObjStm reports whether object number num is an object stream in v.
+func wasObjStm(v *pdf.View, num uint32) bool {
+	ref, ok := v.InUse(num)
+	if !ok {
+		return false
+	}
+	o, err := v.Object(ref)
+	if err != nil {
+		return false
+	}
+	st, ok := o.(*pdf.Stream)
+	if !ok {
+		return false
+	}
+	t, _ := st.Dict.Name("Type")
+	return t == "ObjStm"
 }
 
 // same compares two objects by meaning: references by identity (a changed

@@ -139,3 +139,12 @@ func TestGenerationBumpDeletes(t *testing.T) {
 	wantIllegal(t, "generation bumped", appendUpdate(t, signed, map[int]string{20: "20 1 obj\nnull\nendobj\n"}, inUse(1)), p)
 	wantIllegal(t, "free entry", appendUpdate(t, signed, map[int]string{20: ""}, func(int, int) string { return "0000000000 00001 f " }), p)
 }
+
+// TestObjectStreamReplacedByPlainObject: defining the object stream's
+// number as anything else leaves the objects in it unreadable, read as
+// null: they are deleted, which is ILLEGAL for a font the page uses.
+func TestObjectStreamReplacedByPlainObject(t *testing.T) {
+	p := vNewPKI(t)
+	signed := vSign(t, p, objStmPDF(), vSignOpts{})
+	wantIllegal(t, "object stream number reused for a plain object", appendUpdate(t, signed, map[int]string{5: "5 0 obj\nnull\nendobj\n"}, inUse(0)), p)
+}
