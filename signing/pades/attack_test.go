@@ -238,20 +238,7 @@ func vExpectIllegal(t *testing.T, attacked []byte, p *vPKI, want string) {
 // way a hand-written attack would.
 func vAppendRaw(t *testing.T, in []byte, num int, body string) []byte {
 	t.Helper()
-	f := vOpen(t, in)
-	last := f.Revisions()[len(f.Revisions())-1]
-	size, _ := last.Trailer.Int("Size")
-	root, _ := last.Trailer.Ref("Root")
-	var b bytes.Buffer
-	b.Write(in)
-	off := b.Len()
-	b.WriteString(itoa(num) + " 0 obj\n" + body + "\nendobj\n")
-	xref := b.Len()
-	if int64(num+1) > size {
-		size = int64(num + 1)
-	}
-	b.WriteString("xref\n" + itoa(num) + " 1\n" + pad10(off) + " 00000 n \ntrailer\n<< /Size " + itoa(int(size)) + " /Root " + itoa(int(root.Num)) + " 0 R /Prev " + itoa(int(last.XRefOffset)) + " >>\nstartxref\n" + itoa(xref) + "\n%%EOF\n")
-	return b.Bytes()
+	return appendUpdate(t, in, map[int]string{num: itoa(num) + " 0 obj\n" + body + "\nendobj\n"}, inUse(0))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
