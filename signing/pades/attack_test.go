@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -242,8 +241,6 @@ func vAppendRaw(t *testing.T, in []byte, num int, body string) []byte {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-func pad10(n int) string { return fmt.Sprintf("%010d", n) }
 
 // SWA: the signed ranges do not leave out exactly /Contents.
 func TestAttackSignatureWrapping(t *testing.T) {
