@@ -272,6 +272,43 @@ func (ca *CA) Seal() (*x509.Certificate, crypto.Signer, error) {
 	return readKeyAndCert(ca.dir, SealKeyFile, SealCertFile)
 }
 
+// RenewOldSeal re-issues the gateway seal when it lacks the receipt-seal
+// policy (evidence.ReceiptSealPolicy), as seals made before receipts
+// required it do: receipt verifiers would refuse everything it signs. The
+// old certificate is kept beside it as seal-<serial>.crt, so that receipts
+// it signed still verify with --seal. renewed says whether it did; old is
+// the kept file.
+func (ca *CA) RenewOldSeal() (renewed bool, old string, err error) {
+	cert, _, err := ca.Seal()
+	if err != nil {
+		return false, "", err
+	}
+	for _, p := range cert.Policies {
+		if p.Equal(evidence.ReceiptSealPolicy) {
+			return false, "", nil
+		}
+	}
+	old = filepath.Join(ca.dir, fmt.Sprintf("seal-%s.crt", cert.SerialNumber.Text(16)))
+	if err := WriteFile(old, EncodeCert(cert), 0o644); err != nil {
+		return false, "", err
+	}
+	is, err := ca.Issue(IssueRequest{Kind: KindSeal, OrgName: firstOr(cert.Subject.Organization, ca.cfg.Name), KeyType: ca.cfg.KeyType, Validity: serviceValidity})
+	if err != nil {
+		return false, "", err
+	}
+	if err := writeKeyAndCert(ca.dir, SealKeyFile, SealCertFile, is.Key, is.Cert); err != nil {
+		return false, "", err
+	}
+	return true, old, nil
+}
+
+func firstOr(v []string, def string) string {
+	if len(v) > 0 && v[0] != "" {
+		return v[0]
+	}
+	return def
+}
+
 // IssueRequest describes a certificate to issue.
 type IssueRequest struct {
 	Kind       string // KindAgency (default), KindPerson, KindSeal, KindTSA

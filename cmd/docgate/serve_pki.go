@@ -103,6 +103,14 @@ func openPKI(cfg *ServeConfig, store gateway.Store, baseURL string, logger *slog
 			p.ca, created, err = devca.OpenOrInit(cfg.PKIDir, opts)
 			if created {
 				logger.Info("created the development CA: root, timestamp authority and gateway seal", "dir", cfg.PKIDir, "base_url", baseURL)
+			} else if err == nil && cfg.SealCert == "" {
+				renewed, old, rerr := p.ca.RenewOldSeal()
+				if rerr != nil {
+					return nil, failf("serve: renew the development gateway seal: %s", describe(rerr))
+				}
+				if renewed {
+					logger.Warn("re-issued the development gateway seal with the receipt-seal policy that receipt verifiers require; receipts the old seal signed verify with --seal", "old_seal", old)
+				}
 			}
 		} else {
 			p.ca, err = devca.Open(cfg.PKIDir, opts)
